@@ -1,0 +1,44 @@
+# make demo  -- the main job;  make test -- the whole suite;  make bench -- speed and memory.
+# Each target creates .venv when missing and installs the project with its extras.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo test bench install dot clean
+
+demo: $(STAMP) dot
+	$(BIN)/autograd-mini demo
+
+test: $(STAMP) dot
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bptt
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Only rendering needs graphviz's `dot`; without it the renderer writes .dot sources.
+dot:
+	@if command -v dot >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "dot (graphviz) is missing: installing Debian's graphviz with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq graphviz >/dev/null 2>&1 || \
+	  { apt-get update -qq >/dev/null && apt-get install -y -qq graphviz >/dev/null; } || \
+	  echo "could not install graphviz; rendering will write .dot files only"; \
+	else \
+	  echo "dot (graphviz) is missing: rendering will write .dot files only. Install it with"; \
+	  echo "  sudo apt-get install graphviz     (Debian/Ubuntu)   or   brew install graphviz (macOS)"; \
+	fi
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis

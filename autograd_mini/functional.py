@@ -1,0 +1,118 @@
+"""Module-level ops: stack, concat and the fused softmax cross-entropy loss.
+
+The checks here run before the rule, so a bad call fails with a message that names the
+op, the shapes or the offending index, instead of a NumPy traceback or a wrong gradient.
+"""
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from . import context
+from . import rules as R
+from .errors import ShapeError, TargetError, where
+from .tensor import Tensor, apply
+
+
+def _tensors(tensors, op):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}{where(context.current_scope)}: needs at least one tensor")
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+
+
+def _normalize(axis, ndim, op, shapes):
+    try:
+        return normalize_axis_index(axis, ndim)
+    except np.exceptions.AxisError:
+        raise ShapeError(f"{op}{where(context.current_scope)}: axis {axis} is out of range for "
+                         f"inputs of shapes {shapes}") from None
+
+
+def stack(tensors, axis=0):
+    """Join tensors of one shape S along a new axis: shape S with len(tensors) inserted."""
+    ts = _tensors(tensors, "stack")
+    shapes = [t.shape for t in ts]
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeError(f"stack{where(context.current_scope)}: all tensors must have one "
+                         f"shape, got {shapes}")
+    return apply(R.STACK, *ts, params=(_normalize(axis, len(shapes[0]) + 1, "stack", shapes),))
+
+
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis; their shapes agree on every other axis."""
+    ts = _tensors(tensors, "concat")
+    shapes = [t.shape for t in ts]
+    return apply(R.CONCAT, *ts, params=(_normalize(axis, len(shapes[0]), "concat", shapes),))
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def softmax_cross_entropy(logits, targets, reduction="mean"):
+    """-log softmax(logits)[target], one fused rule whose VJP is ``softmax(o) - y``.
+
+    logits: (C,) or (B, C). targets: class indices (an int for (C,), shape (B,) for
+    (B, C)), or probability rows of the logits' shape (one-hot or soft labels).
+    reduction: "mean" over the batch (default), "sum", or "none" (shape (B,) or ()).
+    """
+    op = "softmax_cross_entropy" + where(context.current_scope)
+    if not isinstance(logits, Tensor):
+        logits = Tensor(logits)
+    shape = logits.shape
+    if len(shape) not in (1, 2):
+        raise ShapeError(f"{op}: logits must have shape (C,) or (B, C), got {shape}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction={reduction!r}, expected one of {REDUCTIONS}")
+    y = _targets(targets, shape, logits.dtype, op)
+    return apply(R.SOFTMAX_CROSS_ENTROPY, logits, params=(y, reduction))
+
+
+def _targets(targets, shape, dtype, op):
+    """Check targets against logits of ``shape``: class indices or probability rows."""
+    if isinstance(targets, Tensor):
+        targets = targets.data
+    if isinstance(targets, Integral) and not isinstance(targets, bool):
+        y = np.asarray(targets, dtype=np.intp)
+    else:
+        y = np.asarray(targets)
+    C = shape[-1]
+    if y.shape == shape[:-1]:                                # class indices
+        if y.dtype.kind not in "iu":
+            if y.dtype.kind != "f" or not np.all(y == np.round(y)):
+                bad = np.argwhere(y != np.round(y)) if y.dtype.kind == "f" else None
+                at = f" (first at index {tuple(bad[0])}: {y[tuple(bad[0])]})" \
+                    if bad is not None and len(bad) else ""
+                raise TargetError(f"{op}: class labels must be integers, got dtype "
+                                  f"{y.dtype}{at}")
+            y = y.astype(np.intp)
+        bad = np.flatnonzero((y < 0) | (y >= C))
+        if bad.size:
+            i = int(bad[0])
+            raise TargetError(f"{op}: label {y.flat[i]} at index {i} is out of range: logits "
+                              f"of shape {shape} have {C} classes, so labels must be in "
+                              f"[0, {C - 1}]")
+        return y
+    if y.shape == shape:                                     # probability rows
+        if y.dtype.kind not in "fiub":
+            raise TargetError(f"{op}: target rows must be numbers, got dtype {y.dtype}")
+        y = y.astype(dtype, copy=False)
+        sums = y.sum(axis=-1)
+        tol = 1e-4 if dtype == np.float32 else 1e-6
+        bad = np.flatnonzero((np.abs(sums - 1) > tol) | np.any(y < 0, axis=-1).ravel()
+                             ) if y.ndim > 1 else (
+            [0] if abs(sums - 1) > tol or np.any(y < 0) else [])
+        if len(bad):
+            i = int(bad[0])
+            row = f"row {i}" if y.ndim > 1 else "the target row"
+            s = sums.flat[i] if y.ndim > 1 else float(sums)
+            raise TargetError(f"{op}: {row} of the targets sums to {s:.6g} (or has a "
+                              "negative entry): probability rows must be non-negative and sum "
+                              "to 1")
+        return y
+    raise TargetError(
+        f"{op}: targets of shape {y.shape} fit logits of shape {shape} neither as class "
+        f"indices (shape {shape[:-1]}) nor as probability rows (shape {shape})")
+
+
+__all__ = ["stack", "concat", "softmax_cross_entropy"]

@@ -1,0 +1,50 @@
+"""Linear algebra: matmul in all its NumPy forms, and transpose."""
+import numpy as np
+
+from ..registry import register
+
+FAMILY = "linear algebra"
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _matmul_dA(g, out, a, b):
+    if b.ndim == 1:
+        if a.ndim == 1:                       # dot product: out is a scalar
+            return g * b
+        return g[..., None] * b               # (..., n, k) @ (k,): dA = outer(g, b)
+    if a.ndim == 1:                           # (k,) @ (..., k, m): dA = B g, summed over batch
+        return (b @ g[..., None])[..., 0]
+    return g @ _mT(b)
+
+
+def _matmul_dB(g, out, a, b):
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return g * a
+        return a[:, None] * g[..., None, :]   # (k,) @ (..., k, m): dB = outer(a, g)
+    if b.ndim == 1:                           # (..., n, k) @ (k,): dB = A^T g, summed over batch
+        return (_mT(a) @ g[..., None])[..., 0]
+    return _mT(a) @ g
+
+
+MATMUL = register(
+    "matmul", np.matmul,
+    vjps=[_matmul_dA, _matmul_dB],
+    formulas=["dA = g @ B^T", "dB = A^T @ g"],
+    expects="A (..., n, k) @ B (..., k, m), or a vector on either side: "
+            "A's last axis must equal B's second-to-last",
+    family=FAMILY)
+
+
+def _transpose_vjp(g, out, x_shape, axes):
+    return g.transpose() if axes is None else g.transpose(np.argsort(axes))
+
+
+TRANSPOSE = register(
+    "transpose", lambda x, axes: x.transpose(axes),
+    vjps=[_transpose_vjp],
+    formulas=["dx = g^T"],
+    saves="shapes", expects="a permutation of the tensor's axes", family=FAMILY)

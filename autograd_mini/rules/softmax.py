@@ -1,0 +1,80 @@
+"""Softmax, log-softmax and the fused softmax cross-entropy loss (log-sum-exp stable)."""
+import numpy as np
+
+from ..registry import register
+
+FAMILY = "softmax and losses"
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))   # shift: exp never overflows
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+SOFTMAX = register(
+    "softmax", _softmax,
+    vjps=[lambda g, out, x, axis: out * (g - (g * out).sum(axis=axis, keepdims=True))],
+    formulas=["dx = out * (g - sum(g * out))"],
+    saves="out", family=FAMILY)
+
+LOG_SOFTMAX = register(
+    "log_softmax", _log_softmax,
+    vjps=[lambda g, out, x, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True)],
+    formulas=["dx = g - softmax(x) * sum(g)"],
+    saves="out", family=FAMILY)
+
+
+def _sce_forward(o, targets, reduction):
+    """Negative log-likelihood of ``targets`` under softmax(o) along the last axis.
+
+    ``targets`` is already checked by ``softmax_cross_entropy``: integer class indices of
+    shape o.shape[:-1], or probability rows of o's shape. Returns (loss, softmax(o)).
+    """
+    z = o - o.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=-1, keepdims=True)
+    logp = z - np.log(s)
+    if targets.dtype.kind in "iu":
+        if o.ndim == 1:
+            nll = -logp[targets]
+        else:
+            nll = -logp[np.arange(len(targets)), targets]
+    else:
+        nll = -(targets * logp).sum(axis=-1)
+    if reduction == "mean":
+        nll = nll.mean()
+    elif reduction == "sum":
+        nll = nll.sum()
+    return nll, e / s
+
+
+def _sce_vjp(g, p, o_shape, targets, reduction):
+    """dL/do = softmax(o) - y, scaled by the upstream g (and 1/B for the mean)."""
+    if targets.dtype.kind in "iu":
+        d = p.copy()
+        if d.ndim == 1:
+            d[targets] -= 1
+        else:
+            d[np.arange(len(targets)), targets] -= 1
+    else:
+        d = p - targets
+    if reduction == "mean":
+        d *= g / (d.size // d.shape[-1])
+    elif reduction == "sum":
+        d *= g
+    else:
+        d *= g[..., None]
+    return d
+
+
+SOFTMAX_CROSS_ENTROPY = register(
+    "softmax_cross_entropy", _sce_forward,
+    vjps=[_sce_vjp],
+    formulas=["do = (softmax(o) - y) * g"],
+    saves="aux", expects="logits (C,) or (B, C); targets: class indices or probability rows",
+    family=FAMILY)

@@ -1,0 +1,154 @@
+"""The tape: one Node per recorded op, and the iterative reverse walk that is backprop.
+
+Nodes are numbered as they are created, so creation order is a topological order: an
+op's inputs always exist before it. ``backward`` collects the nodes the root depends on
+with an explicit stack (no recursion: an RNN unrolled over 100,000 steps is a chain
+100,000 deep), visits them newest first, and keeps a dict of pending gradients: summed
+on write (a weight used at every step receives the sum over steps: that is BPTT) and
+popped on read, so each gradient is freed as soon as its node has used it.
+"""
+from itertools import count
+
+import numpy as np
+
+from . import context
+from .broadcast import unbroadcast
+from .errors import AnomalyError, GraphFreedError, ShapeError, where
+
+_creation = count()
+
+
+class Node:
+    """One recorded op: its rule, where its gradient goes, and what its VJPs read."""
+
+    __slots__ = ("rule", "parents", "saved", "shapes", "out", "params", "seq", "scope",
+                 "retained", "freed", "grad", "name")
+
+    def __init__(self, rule, parents, saved, shapes, out, params):
+        self.rule = rule
+        self.parents = parents    # per input: its Node, a leaf Tensor, or None (no grad)
+        self.saved = saved        # input arrays (rules that save inputs) or None
+        self.shapes = shapes      # input shapes: unbroadcast targets, and VJP args otherwise
+        self.out = out            # forward result or aux (rules that save it) or None
+        self.params = params
+        self.seq = next(_creation)
+        self.scope = context.current_scope
+        self.retained = None      # weakref to the Tensor whose .grad to fill (retain_grad())
+        self.freed = False
+        self.grad = None          # filled only by backward(keep_grads=True), for drawings
+        self.name = None          # the output's name, when the user gives one (Tensor.named)
+
+    def release(self):
+        """Drop what backward needed; the graph's structure stays (for drawing)."""
+        self.saved = self.out = None
+        self.freed = True
+
+    def __repr__(self):
+        return f"Node#{self.seq}({self.rule.name}{where(self.scope)})"
+
+
+class LockingNode(Node):
+    """A node that made leaf arrays read-only while it may still need them.
+
+    Writing into a saved array between forward and backward (``w.data[...] = 0``) would
+    silently give a wrong gradient; NumPy's read-only flag turns it into an error at the
+    write, at the cost of one flag per leaf per graph (not per op). The lock is lifted
+    when this node's saved values are released, or when the graph is dropped unused.
+    """
+
+    __slots__ = ("locks",)
+
+    def __init__(self, rule, parents, saved, shapes, out, params, locks):
+        Node.__init__(self, rule, parents, saved, shapes, out, params)
+        self.locks = locks        # [(leaf Tensor, array it had)]
+
+    def release(self):
+        Node.release(self)
+        self.unlock()
+
+    def unlock(self):
+        for tensor, array in self.locks:
+            array.flags.writeable = True
+            tensor._lock = False
+        self.locks = ()
+
+    def __del__(self):
+        if self.locks:
+            self.unlock()
+
+
+def _graph(root):
+    """The nodes ``root`` depends on, newest first (reverse creation order)."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if isinstance(p, Node):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+    return sorted(seen, key=_seq, reverse=True)
+
+
+def _seq(node):
+    return node.seq
+
+
+def run_backward(root, g, retain_graph=False, keep_grads=False):
+    """Backpropagate ``g`` from ``root`` (a Node). Returns {leaf Tensor: gradient}.
+
+    With ``keep_grads`` every node keeps the total gradient on its output in ``node.grad``
+    (the renderer shows them); otherwise gradients live only until used.
+    """
+    pending = {root: g}
+    leaves = {}
+    anomaly = context.anomaly_mode
+    for node in _graph(root):
+        g = pending.pop(node, None)
+        if g is None:
+            continue
+        if node.freed:
+            raise GraphFreedError(
+                f"backward through {node.rule.name}{where(node.scope)} a second time: its saved "
+                "values were released by the first backward. Pass retain_graph=True to the "
+                "first backward() to keep them.")
+        if keep_grads:
+            node.grad = g
+        t = node.retained() if node.retained is not None else None
+        if t is not None:
+            t.grad = g.copy() if t.grad is None else t.grad + g
+        rule = node.rule
+        out = node.out
+        args = node.saved if rule.saves_inputs else node.shapes
+        params = node.params
+        for i, p in enumerate(node.parents):
+            if p is None:
+                continue
+            if rule.variadic:
+                gi = rule.vjps[0](i, g, out, args, *params)
+            else:
+                gi = rule.vjps[i](g, out, *args, *params)
+            shape = node.shapes[i]
+            if gi.shape != shape:
+                fixed = unbroadcast(gi, shape)
+                if fixed is None:
+                    raise ShapeError(
+                        f"{rule.name}{where(node.scope)}: the VJP for input {i} "
+                        f"({rule.formula(i)}) returned shape {gi.shape}, but the input has "
+                        f"shape {shape} and broadcasting cannot map one onto the other. "
+                        "The rule's VJP is wrong.")
+                gi = fixed
+            if anomaly and not np.all(np.isfinite(gi)):
+                raise AnomalyError(
+                    f"{rule.name}{where(node.scope)}: backward produced NaN or Inf in the "
+                    f"gradient of input {i} ({rule.formula(i)}).")
+            if isinstance(p, Node):
+                prev = pending.get(p)
+                pending[p] = gi if prev is None else prev + gi
+            else:
+                prev = leaves.get(p)
+                leaves[p] = gi if prev is None else prev + gi
+        if not retain_graph:
+            node.release()
+    return leaves

@@ -1,0 +1,306 @@
+"""Tensor: a NumPy array, its gradient, and a link to the node that produced it."""
+import weakref
+from numbers import Number
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
+
+from . import context
+from . import rules as R
+from .errors import AnomalyError, DTypeError, ShapeError, where
+from .tape import LockingNode, Node, run_backward
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it.
+
+    ``Tensor(data, requires_grad=False, name=None, dtype=None)``: ``data`` is anything
+    ``numpy.asarray`` takes. Python numbers and lists become float64 unless ``dtype``
+    says otherwise; a NumPy array keeps its dtype (float32 stays float32).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "_lock", "__weakref__")
+    __array_ufunc__ = None      # make `ndarray * Tensor` call Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if dtype is not None:
+            data = np.asarray(data, dtype=dtype)
+        elif not isinstance(data, np.ndarray):
+            data = np.asarray(data)
+            if data.dtype.kind in "biu" and not isinstance(data, np.generic):
+                data = data.astype(np.float64)
+        if requires_grad and data.dtype.kind not in "fc":
+            raise DTypeError(
+                f"Tensor{' ' + repr(name) if name else ''} of dtype {data.dtype} cannot have "
+                "requires_grad=True: only floating-point tensors carry gradients. Pass "
+                "dtype=np.float64 (or float32), or keep it as a constant (indices, labels).")
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._node = None
+        self._lock = False
+
+    @classmethod
+    def _result(cls, data, node):
+        """A tensor made by an op: the fast path, no conversion or checks."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = node is not None
+        t.name = None
+        t._node = node
+        t._lock = True          # an op's result is not user data: nothing to lock
+        return t
+
+    # ------------------------------------------------------------------ properties
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    T = property(lambda self: self.transpose())
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def node(self):
+        """The tape node that produced this tensor (None for a leaf)."""
+        return self._node
+
+    def numpy(self):
+        return self.data.copy()
+
+    def item(self):
+        return self.data.item()
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.data)))
+
+    def __repr__(self):
+        parts = [f"shape={self.data.shape}", f"dtype={self.data.dtype}"]
+        if self.name:
+            parts.insert(0, repr(self.name))
+        if self._node is not None:
+            parts.append(f"op={self._node.rule.name}")
+        elif self.requires_grad:
+            parts.append("requires_grad=True")
+        return f"Tensor({', '.join(parts)})"
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other): return apply(R.ADD, self, _const(other, self))
+    def __radd__(self, other): return apply(R.ADD, _const(other, self), self)
+    def __sub__(self, other): return apply(R.SUB, self, _const(other, self))
+    def __rsub__(self, other): return apply(R.SUB, _const(other, self), self)
+    def __mul__(self, other): return apply(R.MUL, self, _const(other, self))
+    def __rmul__(self, other): return apply(R.MUL, _const(other, self), self)
+    def __truediv__(self, other): return apply(R.DIV, self, _const(other, self))
+    def __rtruediv__(self, other): return apply(R.DIV, _const(other, self), self)
+    def __matmul__(self, other): return apply(R.MATMUL, self, _const(other, self))
+    def __rmatmul__(self, other): return apply(R.MATMUL, _const(other, self), self)
+    def __neg__(self): return apply(R.NEG, self)
+
+    def __pow__(self, p):
+        if isinstance(p, Tensor) or not isinstance(p, Number):
+            raise TypeError(f"pow: the exponent must be a Python number, got {type(p).__name__}; "
+                            "for a tensor exponent write (b * x.log()).exp()")
+        return apply(R.POW, self, params=(p,))
+
+    def __getitem__(self, index):
+        return apply(R.GETITEM, self, params=(_index(index),))
+
+    # ------------------------------------------------------------------ methods
+    def tanh(self): return apply(R.TANH, self)
+    def sigmoid(self): return apply(R.SIGMOID, self)
+    def relu(self): return apply(R.RELU, self)
+    def exp(self): return apply(R.EXP, self)
+    def log(self): return apply(R.LOG, self)
+
+    def sum(self, axis=None, keepdims=False):
+        return apply(R.SUM, self, params=(_axes(axis, self, "sum"), keepdims))
+
+    def mean(self, axis=None, keepdims=False):
+        return apply(R.MEAN, self, params=(_axes(axis, self, "mean"), keepdims))
+
+    def softmax(self, axis=-1):
+        return apply(R.SOFTMAX, self, params=(_axis(axis, self, "softmax"),))
+
+    def log_softmax(self, axis=-1):
+        return apply(R.LOG_SOFTMAX, self, params=(_axis(axis, self, "log_softmax"),))
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply(R.RESHAPE, self, params=(shape,))
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return apply(R.TRANSPOSE, self, params=(axes or None,))
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf), times ``grad``, into every leaf's ``.grad``.
+
+        ``grad`` defaults to 1 for a one-element tensor; any other tensor needs it.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"backward() on {self!r}, which does not require grad: no input of the ops "
+                "that made it has requires_grad=True (or it was made inside no_grad()).")
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    f"backward() on a tensor of shape {self.data.shape} needs grad=: pass the "
+                    "upstream gradient (an array of that shape), reduce to a scalar first "
+                    "(e.g. .sum()), or use autograd_mini.jacobian for the full Jacobian.")
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
+                              dtype=self.data.dtype)
+            if grad.shape != self.data.shape:
+                raise ShapeError(f"backward(): grad has shape {grad.shape}, but the tensor has "
+                                 f"shape {self.data.shape}; they must be equal.")
+        if self._node is None:
+            _accumulate(self, grad)
+            return
+        for leaf, g in run_backward(self._node, grad, retain_graph).items():
+            _accumulate(leaf, g)
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor too (e.g. the gradient on h(t))."""
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
+        return self
+
+    def named(self, name):
+        """Give this tensor a name (shown by the renderer, e.g. "h(3)"); returns self."""
+        self.name = name
+        if self._node is not None:
+            self._node.name = name
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    def detach(self):
+        """The same data, cut from the graph (truncated BPTT)."""
+        return Tensor._result(self.data, None)
+
+
+def _accumulate(leaf, g):
+    """Add ``g`` into ``leaf.grad``. The first write copies: ``g`` may be shared with
+    another leaf (``a + b`` hands both the same array) or be a read-only broadcast view."""
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    elif leaf.grad is None:
+        g = g.copy()
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _const(x, like):
+    """Wrap a non-Tensor operand. A Python number takes the other operand's dtype, so
+    ``2 * t`` with float32 ``t`` stays float32 (as NumPy does with Python scalars)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, Number) and like.data.dtype.kind == "f":
+        return Tensor._result(np.asarray(x, dtype=like.data.dtype), None)
+    return Tensor._result(np.asarray(x), None)
+
+
+def _index(index):
+    """Tensor or list indices become integer arrays (an embedding lookup)."""
+    if isinstance(index, Tensor):
+        return _int_index(index.data)
+    if isinstance(index, list):
+        return _int_index(np.asarray(index))
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    return index
+
+
+def _int_index(a):
+    if a.dtype.kind == "f" and np.all(a == np.round(a)):
+        return a.astype(np.intp)
+    return a
+
+
+def _axes(axis, t, op):
+    if axis is None:
+        return None
+    try:
+        return normalize_axis_tuple(axis, t.data.ndim)
+    except np.exceptions.AxisError as e:
+        raise ShapeError(f"{op}{where(context.current_scope)}: axis {axis} is out of range "
+                         f"for a tensor of shape {t.data.shape} ({e})") from None
+
+
+def _axis(axis, t, op):
+    try:
+        return normalize_axis_index(axis, t.data.ndim)
+    except np.exceptions.AxisError as e:
+        raise ShapeError(f"{op}{where(context.current_scope)}: axis {axis} is out of range "
+                         f"for a tensor of shape {t.data.shape} ({e})") from None
+
+
+def apply(rule, *inputs, params=()):
+    """Run ``rule`` forward on ``inputs`` (Tensors) and record it on the tape.
+
+    A node is recorded only when grad mode is on and some input requires grad; the
+    arrays the rule's VJPs need are kept, nothing else.
+    """
+    arrays = tuple(t.data for t in inputs)
+    try:
+        if rule.variadic:
+            out = rule.forward(arrays, *params)
+        else:
+            out = rule.forward(*arrays, *params)
+    except (ValueError, IndexError) as e:
+        raise _input_error(rule, arrays, params, e) from None
+    aux = None
+    if rule.saves == "aux":
+        out, aux = out
+    if out.__class__ is not np.ndarray:
+        out = np.asarray(out)       # NumPy returns scalars from 0-d ops; keep arrays
+    if context.anomaly_mode and not np.all(np.isfinite(out)):
+        raise AnomalyError(f"{rule.name}{where(context.current_scope)}: forward produced NaN "
+                           f"or Inf from inputs of shapes {[a.shape for a in arrays]}.")
+    if not context.grad_enabled:
+        return Tensor._result(out, None)
+    parents = None
+    for i, t in enumerate(inputs):
+        if t.requires_grad:
+            if parents is None:
+                parents = [None] * len(inputs)
+            parents[i] = t._node or t
+    if parents is None:
+        return Tensor._result(out, None)
+    locks = None
+    for t in inputs:
+        if not t._lock:     # a user's leaf: protect its array until backward
+            t._lock = True
+            if t.data.flags.writeable:
+                t.data.flags.writeable = False
+                locks = locks or []
+                locks.append((t, t.data))
+    shapes = tuple(a.shape for a in arrays)
+    saved = arrays if rule.saves_inputs else None
+    kept = aux if aux is not None else (out if rule.saves_out else None)
+    if locks:
+        node = LockingNode(rule, tuple(parents), saved, shapes, kept, params, locks)
+    else:
+        node = Node(rule, tuple(parents), saved, shapes, kept, params)
+    return Tensor._result(out, node)
+
+
+def _input_error(rule, arrays, params, e):
+    shapes = " and ".join(str(a.shape) for a in arrays)
+    expects = f" Expected {rule.expects}." if rule.expects else ""
+    return ShapeError(f"{rule.name}{where(context.current_scope)}: inputs of shape {shapes} "
+                      f"do not fit.{expects} (NumPy said: {e})")
