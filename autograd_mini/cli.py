@@ -1,24 +1,46 @@
 """The ``autograd-mini`` command: demo, check, render, train.
 
-Each subcommand's options and work live in the package that does the work; this file
-only wires them together (and imports them lazily, so ``demo`` does not pay for ``train``).
+Each subcommand's options and work live in the package that does the work: a module with
+``add_arguments(parser)`` and ``run(args) -> exit status``. This file only wires them.
 """
 import argparse
+import importlib
 import sys
 
+SUBCOMMANDS = [
+    ("check", "models.check_cli",
+     "each source's hand formulas vs autodiff vs finite differences"),
+    ("render", "visualize.cli", "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
+    ("train", "models.train_cli", "train a character language model on a text"),
+]
 
-def main(argv=None):
+
+def build_parser():
     parser = argparse.ArgumentParser(
         prog="autograd-mini",
         description="Reverse-mode autodiff for learning and checking backpropagation "
                     "through time.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="the main job: check and draw the textbook RNN")
-    args = parser.parse_args(argv)
+    for name, module, text in SUBCOMMANDS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            continue        # TEMPORARY while the subcommand is being built
+        p = sub.add_parser(name, help=text, description=text)
+        mod.add_arguments(p)
+        p.set_defaults(run=mod.run)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
         return demo()
-    return 2
+    return args.run(args)
 
 
 if __name__ == "__main__":
