@@ -27,9 +27,11 @@ class Tensor:
             data = data.data
         if dtype is not None:
             data = np.asarray(data, dtype=dtype)
+        elif isinstance(data, np.generic):
+            data = np.asarray(data)         # a NumPy scalar keeps its dtype, like an array
         elif not isinstance(data, np.ndarray):
             data = np.asarray(data)
-            if data.dtype.kind in "biu" and not isinstance(data, np.generic):
+            if data.dtype.kind in "biu":    # Python ints, bools and lists of them
                 data = data.astype(np.float64)
         if requires_grad and data.dtype.kind not in "fc":
             raise DTypeError(
