@@ -40,7 +40,11 @@ MATMUL = register(
 
 
 def _transpose_vjp(g, out, x_shape, axes):
-    return g.transpose() if axes is None else g.transpose(np.argsort(axes))
+    if axes is None:
+        return g.transpose()
+    # The inverse permutation; axes may be negative (-1 is the last axis), so take them
+    # modulo ndim first, or argsort would sort (-1, 0) as the identity.
+    return g.transpose(np.argsort([a % len(x_shape) for a in axes]))
 
 
 TRANSPOSE = register(

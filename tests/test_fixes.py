@@ -1,0 +1,19 @@
+"""Regression tests for engine bugs found while writing the suite: one test per fix."""
+import numpy as np
+
+from autograd_mini import Tensor
+
+
+def test_transpose_with_negative_axes_sends_the_gradient_back_through_the_inverse():
+    # x.transpose(-1, 0) is x.T; the VJP once took argsort((-1, 0)) = identity, which gave
+    # a silently wrong gradient for square x (and a ShapeError for the rest).
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = Tensor(np.zeros((2, 2)), requires_grad=True)
+    (x.transpose(-1, 0) * Tensor(w)).sum().backward()
+    # d/dx_ij sum_kl x_lk w_kl = w_ji
+    np.testing.assert_array_equal(x.grad, w.T)
+
+    y = Tensor(np.zeros((2, 3, 4)), requires_grad=True)
+    (y.transpose(-1, 0, -2) * Tensor(np.arange(24.0).reshape(4, 2, 3))).sum().backward()
+    # out[i, j, k] = y[j, k, i]; so dy[j, k, i] = m[i, j, k]
+    np.testing.assert_array_equal(y.grad, np.arange(24.0).reshape(4, 2, 3).transpose(1, 2, 0))
