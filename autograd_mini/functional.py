@@ -81,8 +81,10 @@ def _targets(targets, shape, dtype, op):
         if y.dtype.kind not in "iu":
             if y.dtype.kind != "f" or not np.all(y == np.round(y)):
                 bad = np.argwhere(y != np.round(y)) if y.dtype.kind == "f" else None
-                at = f" (first at index {tuple(bad[0])}: {y[tuple(bad[0])]})" \
-                    if bad is not None and len(bad) else ""
+                k = tuple(int(i) for i in bad[0]) if bad is not None and len(bad) else None
+                at = (f" ({y[k]})" if k == () else
+                      f" (first at index {k if len(k) != 1 else k[0]}: {y[k]})") \
+                    if k is not None else ""
                 raise TargetError(f"{op}: class labels must be integers, got dtype "
                                   f"{y.dtype}{at}")
             y = y.astype(np.intp)
@@ -97,18 +99,21 @@ def _targets(targets, shape, dtype, op):
         if y.dtype.kind not in "fiub":
             raise TargetError(f"{op}: target rows must be numbers, got dtype {y.dtype}")
         y = y.astype(dtype, copy=False)
-        sums = y.sum(axis=-1)
+        rows = y.reshape(-1, C)          # one row per example; a single row for (C,)
+        sums = rows.sum(axis=-1)
         tol = 1e-4 if dtype == np.float32 else 1e-6
-        bad = np.flatnonzero((np.abs(sums - 1) > tol) | np.any(y < 0, axis=-1).ravel()
-                             ) if y.ndim > 1 else (
-            [0] if abs(sums - 1) > tol or np.any(y < 0) else [])
-        if len(bad):
+        negative = np.any(rows < 0, axis=-1)
+        bad = np.flatnonzero(negative | ~(np.abs(sums - 1) <= tol))   # ~(<=) catches NaN
+        if bad.size:
             i = int(bad[0])
-            row = f"row {i}" if y.ndim > 1 else "the target row"
-            s = sums.flat[i] if y.ndim > 1 else float(sums)
-            raise TargetError(f"{op}: {row} of the targets sums to {s:.6g} (or has a "
-                              "negative entry): probability rows must be non-negative and sum "
-                              "to 1")
+            row = f"row {i} of the targets" if y.ndim > 1 else "the target row"
+            if negative[i]:
+                j = int(np.flatnonzero(rows[i] < 0)[0])
+                what = f"has a negative entry {rows[i, j]:.6g} at column {j}"
+            else:
+                what = f"sums to {sums[i]:.6g}"
+            raise TargetError(f"{op}: {row} {what}: probability rows must be "
+                              "non-negative and sum to 1 (or pass class indices)")
         return y
     raise TargetError(
         f"{op}: targets of shape {y.shape} fit logits of shape {shape} neither as class "
