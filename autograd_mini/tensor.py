@@ -147,10 +147,12 @@ class Tensor:
         return apply(R.TRANSPOSE, self, params=(axes or None,))
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad=None, retain_graph=False, keep_grads=False):
         """Accumulate d(self)/d(leaf), times ``grad``, into every leaf's ``.grad``.
 
         ``grad`` defaults to 1 for a one-element tensor; any other tensor needs it.
+        ``keep_grads=True`` also keeps each op's total output gradient on its tape node
+        (``node.grad``), so ``visualize.draw`` can show every gradient afterwards.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -172,7 +174,7 @@ class Tensor:
         if self._node is None:
             _accumulate(self, grad)
             return
-        for leaf, g in run_backward(self._node, grad, retain_graph).items():
+        for leaf, g in run_backward(self._node, grad, retain_graph, keep_grads).items():
             _accumulate(leaf, g)
 
     def retain_grad(self):
