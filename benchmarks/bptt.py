@@ -1,0 +1,253 @@
+"""Fast BPTT benchmark: autograd_mini vs hand-written NumPy BPTT (vs PyTorch eager).
+
+    python -m benchmarks.bptt                 # the size table, then the per-op table
+    python -m benchmarks.bptt --scaling       # B=1, H=16, T = 1,000 / 10,000 / 100,000
+    python -m benchmarks.bptt --all           # everything (what `make bench` runs)
+
+Every implementation runs in its own subprocess with one BLAS/OpenMP thread. Before
+timing, each computes its gradients in float64 and they must agree to 1e-8 (relative to
+the largest entry) with the hand-written NumPy ones, or the run fails. Timing is float32:
+warm-up, then ~1 s of iterations; median and min ms per iteration, ratio to NumPy
+(median over median), peak memory traced by tracemalloc during one iteration. Results
+go to out/bench.json (``--json PATH``).
+
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set in the environment, pin OpenBLAS to an
+older kernel and slow NumPy; the subprocesses run without both (every implementation
+gets the same environment, so ratios stay fair). ``--keep-openblas-env`` keeps them.
+"""
+import argparse
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .workload import PARAMS, SCALING_SIZE, SCALING_T, SIZES
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+AGREE_RTOL = 1e-8
+TARGETS = {"tiny": 2.5, "small": 1.5, "medium": 1.10, "long": 2.5}   # max ratio to NumPy
+MEMORY_TARGET = ("medium", 1.5)                                     # max memory ratio
+
+
+class DisagreementError(RuntimeError):
+    """Two implementations computed different float64 gradients."""
+
+
+def child_env(keep_openblas_env=False):
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = "1"
+    if not keep_openblas_env:
+        for var in OPENBLAS_PINS:
+            env.pop(var, None)
+    return env
+
+
+def run_worker(spec, env):
+    """Run ``benchmarks.worker`` with ``spec`` in a fresh process; its JSON result."""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
+                          cwd=root, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark worker {spec.get('task')}/{spec.get('impl')} "
+                           f"failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def torch_available():
+    return importlib.util.find_spec("torch") is not None
+
+
+def check_agreement(size, files):
+    """Every implementation's float64 gradients against hand-written NumPy's."""
+    ref = np.load(files["numpy"])
+    worst = {}
+    for impl, path in files.items():
+        if impl == "numpy":
+            continue
+        got = np.load(path)
+        for n in PARAMS:
+            scale = np.abs(ref[n]).max()
+            err = float(np.abs(got[n] - ref[n]).max() / scale)
+            worst[impl] = max(worst.get(impl, 0.0), err)
+            if not err <= AGREE_RTOL:
+                raise DisagreementError(
+                    f"{size}: {impl}'s float64 gradient d{n} differs from hand-written "
+                    f"NumPy's by {err:.3g} (relative to max |d{n}| = {scale:.3g}); the limit "
+                    f"is {AGREE_RTOL:g}. Timings of disagreeing implementations mean nothing.")
+    return worst
+
+
+def bench_sizes(sizes, impls, env, budget, log):
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            files, rows = {}, {}
+            for impl in impls:
+                files[impl] = os.path.join(tmp, f"{size}-{impl}.npz")
+                log(f"  {size:<6} {impl} ...")
+                rows[impl] = run_worker({"task": "bptt", "impl": impl, "size": SIZES[size],
+                                         "budget": budget, "grads_file": files[impl]}, env)
+            agreement = check_agreement(size, files)
+            base = rows["numpy"]
+            for impl, r in rows.items():
+                r["ratio"] = r["median_ms"] / base["median_ms"]
+                r["memory_ratio"] = r["peak_bytes"] / base["peak_bytes"]
+                r["max_rel_diff_f64"] = agreement.get(impl, 0.0)
+            results[size] = rows
+    return results
+
+
+def fit_linear(Ts, ys):
+    """Least-squares slope and intercept of y = a + s T, and the log-log exponent."""
+    Ts, ys = np.asarray(Ts, float), np.asarray(ys, float)
+    slope, intercept = np.polyfit(Ts, ys, 1)
+    exponent = np.polyfit(np.log(Ts), np.log(ys), 1)[0]
+    return {"slope": float(slope), "intercept": float(intercept), "exponent": float(exponent)}
+
+
+def bench_scaling(impls, env, Ts, log):
+    out = {}
+    for impl in impls:
+        log(f"  scaling {impl} T={list(Ts)} ...")
+        rows = run_worker({"task": "scaling", "impl": impl, "Ts": list(Ts)}, env)
+        out[impl] = {"rows": rows,
+                     "time_fit": fit_linear([r["T"] for r in rows], [r["ms"] for r in rows]),
+                     "memory_fit": fit_linear([r["T"] for r in rows],
+                                              [r["peak_bytes"] for r in rows])}
+    return out
+
+
+# ---------------------------------------------------------------------- tables
+def mib(n):
+    return f"{n / 2**20:.2f}" if n < 100 * 2**20 else f"{n / 2**20:.0f}"
+
+
+def size_table(results):
+    lines = ["| size (B, D, H, C, T) | implementation | median ms | min ms | ratio to NumPy "
+             "| peak traced MiB | memory ratio |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for size, rows in results.items():
+        label = f"{size} {tuple(SIZES[size])}"
+        for impl, r in rows.items():
+            traced = impl != "torch"     # PyTorch allocates in C++, which tracemalloc misses
+            lines.append(f"| {label} | {impl} | {r['median_ms']:.3f} | {r['min_ms']:.3f} "
+                         f"| {r['ratio']:.2f} | {mib(r['peak_bytes']) if traced else 'n/a'} "
+                         f"| {r['memory_ratio']:.2f} |" if traced else
+                         f"| {label} | {impl} | {r['median_ms']:.3f} | {r['min_ms']:.3f} "
+                         f"| {r['ratio']:.2f} | n/a | n/a |")
+            label = ""
+    return "\n".join(lines)
+
+
+def targets_table(results):
+    lines = ["| target | measured | met |", "|---|---:|---|"]
+
+    def row(what, value, ok):
+        lines.append(f"| {what} | {value} | {'yes' if ok else 'NO'} |")
+
+    for size, limit in TARGETS.items():
+        if size in results:
+            r = results[size]["autograd_mini"]["ratio"]
+            row(f"{size}: autograd_mini / NumPy <= {limit}", f"{r:.2f}", r <= limit)
+    size, limit = MEMORY_TARGET
+    if size in results:
+        m = results[size]["autograd_mini"]["memory_ratio"]
+        row(f"{size}: peak memory / NumPy's <= {limit}", f"{m:.2f}", m <= limit)
+    for size, rows in results.items():
+        if "torch" in rows:
+            r = rows["autograd_mini"]["median_ms"] / rows["torch"]["median_ms"]
+            if size == "medium":
+                row(f"{size}: autograd_mini / PyTorch <= 1.10", f"{r:.2f}", r <= 1.10)
+            else:
+                row(f"{size}: autograd_mini faster than PyTorch", f"{r:.2f}", r < 1)
+    return "\n".join(lines)
+
+
+def scaling_table(scaling):
+    B, D, H, C = SCALING_SIZE
+    lines = [f"Scaling: B={B}, D={D}, H={H}, C={C}; one iteration (forward + backward), "
+             "best of up to 5 runs.", "",
+             "| implementation | T | ms | µs per step | peak traced MiB | bytes per step |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for impl, s in scaling.items():
+        for r in s["rows"]:
+            lines.append(f"| {impl} | {r['T']:,} | {r['ms']:.1f} | {1e3 * r['ms'] / r['T']:.1f} "
+                         f"| {mib(r['peak_bytes'])} | {r['peak_bytes'] / r['T']:.0f} |")
+    lines += ["", "| implementation | time slope µs/step | time exponent | memory slope "
+              "bytes/step | memory exponent |", "|---|---:|---:|---:|---:|"]
+    for impl, s in scaling.items():
+        t, m = s["time_fit"], s["memory_fit"]
+        lines.append(f"| {impl} | {1e3 * t['slope']:.1f} | {t['exponent']:.3f} "
+                     f"| {m['slope']:.0f} | {m['exponent']:.3f} |")
+    lines.append("")
+    lines.append("(exponent: slope of log(cost) against log(T); 1.00 means linear in T)")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bptt", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    ap.add_argument("--scaling", action="store_true", help="run only the scaling benchmark")
+    ap.add_argument("--micro", action="store_true", help="run only the per-op benchmark")
+    ap.add_argument("--all", action="store_true", help="sizes, per-op and scaling")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    ap.add_argument("--budget", type=float, default=1.0, help="seconds of timed iterations")
+    ap.add_argument("--scaling-T", type=int, nargs="+", default=list(SCALING_T))
+    ap.add_argument("--json", default="out/bench.json", help="where to write the results")
+    ap.add_argument("--keep-openblas-env", action="store_true",
+                    help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for the subprocesses")
+    args = ap.parse_args(argv)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    env = child_env(args.keep_openblas_env)
+    use_torch = torch_available() and not args.no_torch
+    if not use_torch:
+        print("PyTorch is not installed: its column is skipped (pip install 'torch==2.13.0', "
+              "or `pip install -e '.[torch]'`).\n" if not args.no_torch else "")
+    info = run_worker({"task": "info", "torch": use_torch}, env)
+    print(f"NumPy {info['numpy']}, BLAS {info['blas']}"
+          + (f", PyTorch {info['torch']}" if use_torch else "")
+          + ", one thread, float32 timing, float64 agreement check.\n")
+
+    do_sizes = not (args.scaling or args.micro) or args.all
+    do_micro = args.micro or args.all or not args.scaling
+    do_scaling = args.scaling or args.all
+    report = {"info": info, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    if do_sizes:
+        impls = ["numpy", "autograd_mini"] + (["torch"] if use_torch else [])
+        results = bench_sizes(args.sizes, impls, env, args.budget, log)
+        report["sizes"] = results
+        print(size_table(results), "\n")
+        print(targets_table(results), "\n")
+    if do_micro:
+        log("  per-op micro-benchmark ...")
+        rows = run_worker({"task": "micro"}, env)
+        report["micro"] = rows
+        from .micro import table
+        print("Fixed cost per recorded op (float32; see benchmarks/micro.py):\n")
+        print(table(rows), "\n")
+    if do_scaling:
+        scaling = bench_scaling(["numpy", "autograd_mini"], env, args.scaling_T, log)
+        report["scaling"] = scaling
+        print(scaling_table(scaling), "\n")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1))
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""One benchmark measurement in a fresh process: ``python -m benchmarks.worker SPEC``.
+
+SPEC is JSON: {"task": "bptt" | "scaling" | "micro", "impl": ..., ...}. The result is
+printed as one JSON line on stdout. The parent (``benchmarks.bptt``) sets the thread
+variables before this process starts, so BLAS and PyTorch each use one thread.
+"""
+import gc
+import importlib
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from .workload import PARAMS, SCALING_SIZE, problem
+
+IMPLS = {"numpy": "benchmarks.impl_numpy", "autograd_mini": "benchmarks.impl_autograd_mini",
+         "torch": "benchmarks.impl_torch"}
+
+
+def load(impl):
+    return importlib.import_module(IMPLS[impl])
+
+
+def time_iterations(step, budget, min_runs=3, warmup=0.2):
+    """Warm up for ``warmup`` seconds (at least 2 runs), then run until ``budget`` seconds
+    have passed (at least ``min_runs`` runs). Returns each run's time in seconds."""
+    start = time.perf_counter()
+    runs = 0
+    while runs < 2 or time.perf_counter() - start < warmup:
+        step()
+        runs += 1
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_runs or time.perf_counter() - start < budget:
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def traced_peak(build, params, x, y):
+    """Peak memory traced by tracemalloc while building the implementation (its
+    preallocated buffers count) and running one iteration. Inputs and parameters, shared
+    by all implementations, are made before tracing starts."""
+    gc.collect()
+    tracemalloc.start()
+    step = build(params, x, y)
+    grads = step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del grads, step
+    return peak
+
+
+def bptt(spec):
+    """Float64 gradients (saved to a file for the parent's agreement check), then float32
+    timing and traced memory, for one implementation at one size."""
+    mod = load(spec["impl"])
+    B, D, H, C, T = spec["size"]
+    params, x, y = problem(B, D, H, C, T, dtype=np.float64)
+    grads = mod.build(params, x, y)()
+    np.savez(spec["grads_file"], **{n: np.asarray(grads[n]) for n in PARAMS})
+    del grads
+
+    params, x, y = problem(B, D, H, C, T, dtype=np.float32)
+    step = mod.build(params, x, y)
+    times = time_iterations(step, spec["budget"])
+    del step
+    gc.collect()
+    result = {"median_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
+              "runs": len(times)}
+    result["peak_bytes"] = traced_peak(mod.build, params, x, y)
+    return result
+
+
+def scaling(spec):
+    """Time (best of a few runs) and traced peak memory of one iteration for each T."""
+    mod = load(spec["impl"])
+    B, D, H, C = SCALING_SIZE
+    rows = []
+    for T in spec["Ts"]:
+        params, x, y = problem(B, D, H, C, T, dtype=np.float32)
+        step = mod.build(params, x, y)
+        step()                                   # warm-up
+        runs = max(1, min(5, 3000 // T))         # 5 runs at T=1,000, 1 at T=100,000
+        best = min(_once(step) for _ in range(runs))
+        del step
+        peak = traced_peak(mod.build, params, x, y)
+        rows.append({"T": T, "ms": 1e3 * best, "peak_bytes": peak})
+    return rows
+
+
+def _once(step):
+    t0 = time.perf_counter()
+    step()
+    return time.perf_counter() - t0
+
+
+def blas_info():
+    """Which BLAS kernel NumPy runs (needs threadpoolctl; None without it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return [{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+def main(argv):
+    spec = json.loads(argv[0])
+    task = spec["task"]
+    if task == "bptt":
+        result = bptt(spec)
+    elif task == "scaling":
+        result = scaling(spec)
+    elif task == "micro":
+        from .micro import run
+        result = run(spec.get("budget", 0.2))
+    elif task == "info":
+        result = {"blas": blas_info(), "numpy": np.__version__}
+        if spec.get("torch"):
+            import torch
+            result["torch"] = torch.__version__
+    else:
+        raise SystemExit(f"unknown task {task!r}")
+    json.dump(result, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
