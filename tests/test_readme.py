@@ -1,0 +1,48 @@
+"""The README's generated parts stay generated: the ops table is what the registry prints."""
+import subprocess
+import sys
+from pathlib import Path
+
+from autograd_mini import RULES
+from autograd_mini.rules.__main__ import readme_table, table, update_readme
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+
+def rules_cli(*args):
+    """`python -m autograd_mini.rules ARGS` in a fresh process: only the built-in rules."""
+    done = subprocess.run([sys.executable, "-m", "autograd_mini.rules", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_the_readme_ops_table_is_the_generated_one():
+    current = readme_table(README.read_text(encoding="utf-8"))
+    assert current is not None, "README.md lost its <!-- ops-table --> markers"
+    assert current == rules_cli("--markdown").strip("\n"), (
+        "README.md's ops table is stale: run "
+        "`python -m autograd_mini.rules --update-readme README.md`")
+
+
+def test_the_rules_command_prints_every_rule_with_its_formulas():
+    out = rules_cli()
+    for rule in RULES.values():
+        if rule.family == "user":
+            continue                       # registered by a test in this process
+        line = next((ln for ln in out.splitlines() if f" {rule.name} " in ln), None)
+        assert line is not None, f"{rule.name} missing from `python -m autograd_mini.rules`"
+        for formula in rule.formulas:
+            assert formula in line
+
+
+def test_update_readme_rewrites_only_between_the_markers(tmp_path):
+    page = tmp_path / "README.md"
+    page.write_text("# title\n<!-- ops-table: generated -->\nold | table\n"
+                    "<!-- /ops-table -->\n## after\n", encoding="utf-8")
+    update_readme(page)
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("# title\n<!-- ops-table: generated -->\n| family | op |")
+    assert text.endswith("<!-- /ops-table -->\n## after\n")
+    assert "old | table" not in text
+    assert readme_table(text) == table(markdown=True)
