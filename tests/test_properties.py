@@ -115,3 +115,18 @@ def test_softmax_rows_sum_to_one_and_gradcheck_on_any_axis(shape, seed, data):
     np.testing.assert_allclose(x.softmax(axis).data.sum(axis=axis), 1.0, rtol=1e-12)
     report = gradcheck(lambda t: t.log_softmax(axis) * t.softmax(axis), [x])
     assert report, f"\n{report}"
+
+
+@FAST
+@given(n=st.integers(1, 5), idx=st.lists(st.integers(-5, 4), min_size=1, max_size=8),
+       seed=st.integers(0, 2**16))
+def test_getitem_with_repeated_indices_scatter_adds(n, idx, seed):
+    idx = np.array([i % n for i in idx])            # valid, with repeats and any order
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.normal(size=(n, 2)), requires_grad=True)
+    g = rng.normal(size=(len(idx), 2))
+    x[idx].backward(g)
+    expected = np.zeros((n, 2))
+    for row, i in enumerate(idx):                   # by hand: each pick sends its row back
+        expected[i] += g[row]
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-14, atol=1e-15)
