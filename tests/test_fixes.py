@@ -17,3 +17,10 @@ def test_transpose_with_negative_axes_sends_the_gradient_back_through_the_invers
     (y.transpose(-1, 0, -2) * Tensor(np.arange(24.0).reshape(4, 2, 3))).sum().backward()
     # out[i, j, k] = y[j, k, i]; so dy[j, k, i] = m[i, j, k]
     np.testing.assert_array_equal(y.grad, np.arange(24.0).reshape(4, 2, 3).transpose(1, 2, 0))
+
+
+def test_the_gradient_of_x_to_the_zero_is_zero_even_at_zero():
+    # d/dx x**0 = 0 everywhere; the formula p * x**(p-1) once gave 0 * Inf = NaN at x = 0.
+    x = Tensor(np.array([0.0, 2.0, -3.0]), requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])

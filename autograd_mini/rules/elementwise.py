@@ -41,9 +41,15 @@ NEG = register(
     formulas=["dx = -g"],
     saves="shapes", family=FAMILY)
 
+def _pow_vjp(g, out, x, p):
+    if p == 0:      # x**0 is constant; p * x**-1 would give 0 * Inf = NaN at x = 0
+        return np.zeros_like(g)
+    return g * p * x ** (p - 1)
+
+
 POW = register(
     "pow", np.power,
-    vjps=[lambda g, out, x, p: g * p * x ** (p - 1)],
+    vjps=[_pow_vjp],
     formulas=["dx = g * p * x**(p-1)"],
     expects="a tensor and a scalar exponent p", family=FAMILY)
 
