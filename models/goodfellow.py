@@ -15,6 +15,8 @@ import numpy as np
 
 from autograd_mini import Tensor, no_grad, scope, softmax_cross_entropy
 
+from .probe import Probe, passthrough
+
 
 @dataclass
 class RNNRun:
@@ -57,19 +59,27 @@ class GoodfellowRNN:
         for p in self.parameters().values():
             p.zero_grad()
 
-    def forward(self, x, y, h0=None):
-        """x: (T, D) inputs, y: (T,) class indices. Returns an RNNRun (loss summed over t)."""
-        U, W, V, b, c = self.U, self.W, self.V, self.b, self.c
-        h = Tensor(np.zeros(W.shape[0], dtype=W.dtype), name="h(0)") if h0 is None else h0
+    def forward(self, x, y, h0=None, probe=passthrough):
+        """x: (T, D) inputs, y: (T,) class indices. Returns an RNNRun (loss summed over t).
+
+        ``probe(name, tensor) -> tensor`` (models/probe.py) sees every named value
+        ("x(t)", "a(t)", "h(t)", "o(t)", "L(t)") and each step's use of a parameter
+        ("W(t)": the per-step copy W^(t) of the book's eqs. 10.22-10.28); the default
+        changes nothing. It is how the checks read dL/dh(t) and per-step gradients.
+        """
+        h = Tensor(np.zeros(self.W.shape[0], dtype=self.W.dtype), name="h(0)") \
+            if h0 is None else h0
         run = RNNRun(loss=None)
         loss = None
         for t in range(1, len(x) + 1):
             with scope(f"t={t}"):
-                xt = Tensor(x[t - 1], name=f"x({t})")
-                a = (b + W @ h + U @ xt).named(f"a({t})")
-                h = a.tanh().named(f"h({t})").retain_grad()
-                o = (c + V @ h).named(f"o({t})").retain_grad()
-                L = softmax_cross_entropy(o, int(y[t - 1])).named(f"L({t})")
+                U, W, V, b, c = (probe(f"{n}({t})", p) for n, p in
+                                 ((n, getattr(self, n)) for n in self.PARAMS))
+                xt = probe(f"x({t})", Tensor(x[t - 1], name=f"x({t})"))
+                a = probe(f"a({t})", (b + W @ h + U @ xt).named(f"a({t})"))
+                h = probe(f"h({t})", a.tanh().named(f"h({t})")).retain_grad()
+                o = probe(f"o({t})", (c + V @ h).named(f"o({t})")).retain_grad()
+                L = probe(f"L({t})", softmax_cross_entropy(o, int(y[t - 1])).named(f"L({t})"))
             loss = L if loss is None else loss + L
             run.a.append(a)
             run.h.append(h)
@@ -79,6 +89,21 @@ class GoodfellowRNN:
                 run.yhat.append(o.softmax().data)
         run.loss = loss.named("L")
         return run
+
+    def per_step_gradients(self, x, y):
+        """BPTT step by step: {"h": (T, H) dL/dh(t), "W": (T, H, H) step t's contribution
+        to dL/dW (the gradient on a copy W^(t) used at step t only), likewise "U" (T, H, D),
+        "V" (T, C, H), "b" (T, H), "c" (T, C)}. Summed over t, a parameter's rows give its
+        shared gradient (book eqs. 10.22-10.28). The model's own .grad is left alone."""
+        model = GoodfellowRNN(*(Tensor(getattr(self, n).data) for n in self.PARAMS))
+        offsets = {}
+        for t in range(1, len(x) + 1):
+            for n in self.PARAMS + ("h",):
+                like = model.W.data[0] if n == "h" else getattr(model, n).data
+                offsets[f"{n}({t})"] = Tensor(np.zeros_like(like), requires_grad=True)
+        model.forward(x, y, probe=Probe(offsets)).loss.backward()
+        return {n: np.stack([offsets[f"{n}({t})"].grad for t in range(1, len(x) + 1)])
+                for n in ("h",) + self.PARAMS}
 
     def loss_fn(self, x, y):
         """A function of the five parameters, for gradcheck: (U, W, V, b, c) -> L."""
