@@ -18,7 +18,7 @@ index of the input first: ``vjp(i, g, out, inputs, *params)``.
 The engine undoes broadcasting (``unbroadcast``) and checks every gradient's shape, so a
 rule never does either.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 SAVES = ("inputs", "out", "both", "shapes", "aux")
@@ -34,14 +34,13 @@ class Rule:
     variadic: bool = False
     expects: str = ""      # what valid inputs look like, for error messages
     family: str = ""
+    # Derived from `saves` once, not per op: apply() and backward read them for every node.
+    saves_inputs: bool = field(init=False, repr=False, compare=False)
+    saves_out: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def saves_inputs(self):
-        return self.saves in ("inputs", "both")
-
-    @property
-    def saves_out(self):
-        return self.saves in ("out", "both", "aux")
+    def __post_init__(self):
+        object.__setattr__(self, "saves_inputs", self.saves in ("inputs", "both"))
+        object.__setattr__(self, "saves_out", self.saves in ("out", "both", "aux"))
 
     def formula(self, i):
         """The formula that carries the gradient into input ``i``."""

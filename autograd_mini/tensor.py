@@ -48,21 +48,18 @@ class Tensor:
     @classmethod
     def _result(cls, data, node):
         """A tensor made by an op: the fast path, no conversion or checks."""
-        t = cls.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = node is not None
-        t.name = None
-        t._node = node
-        t._lock = True          # an op's result is not user data: nothing to lock
-        return t
+        return _result(data, node)
 
     # ------------------------------------------------------------------ properties
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
     size = property(lambda self: self.data.size)
-    T = property(lambda self: self.transpose())
+
+    @property
+    def T(self):
+        # Straight to the rule: `x @ W.T` runs at every time step of an RNN.
+        return apply(R.TRANSPOSE, self, params=_REVERSE_AXES)
 
     @property
     def is_leaf(self):
@@ -198,6 +195,21 @@ class Tensor:
         return Tensor._result(self.data, None)
 
 
+_REVERSE_AXES = (None,)      # transpose's params for .T: reverse all axes
+
+
+def _result(data, node, _new=object.__new__):
+    """A tensor made by an op: no conversion or checks (a plain function: it runs per op)."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = node is not None
+    t.name = None
+    t._node = node
+    t._lock = True          # an op's result is not user data: nothing to lock
+    return t
+
+
 def _accumulate(leaf, g):
     """Add ``g`` into ``leaf.grad``. The first write copies: ``g`` may be shared with
     another leaf (``a + b`` hands both the same array) or be a read-only broadcast view."""
@@ -259,7 +271,16 @@ def apply(rule, *inputs, params=()):
     A node is recorded only when grad mode is on and some input requires grad; the
     arrays the rule's VJPs need are kept, nothing else.
     """
-    arrays = tuple(t.data for t in inputs)
+    # This runs once per op, so its fixed cost decides the speed of small-tensor loops
+    # (an RNN step is ~12 ops). One- and two-input ops, nearly all of them, take
+    # straight-line paths below instead of generator expressions and index loops.
+    n = len(inputs)
+    if n == 1:
+        arrays = (inputs[0].data,)
+    elif n == 2:
+        arrays = (inputs[0].data, inputs[1].data)
+    else:
+        arrays = tuple([t.data for t in inputs])
     try:
         if rule.variadic:
             out = rule.forward(arrays, *params)
@@ -276,31 +297,43 @@ def apply(rule, *inputs, params=()):
         raise AnomalyError(f"{rule.name}{where(context.current_scope)}: forward produced NaN "
                            f"or Inf from inputs of shapes {[a.shape for a in arrays]}.")
     if not context.grad_enabled:
-        return Tensor._result(out, None)
-    parents = None
-    for i, t in enumerate(inputs):
-        if t.requires_grad:
-            if parents is None:
-                parents = [None] * len(inputs)
-            parents[i] = t._node or t
-    if parents is None:
-        return Tensor._result(out, None)
+        return _result(out, None)
+    if n == 1:
+        t = inputs[0]
+        if not t.requires_grad:
+            return _result(out, None)
+        parents = (t._node or t,)
+        shapes = (arrays[0].shape,)
+    elif n == 2:
+        a, b = inputs
+        if a.requires_grad:
+            parents = (a._node or a, (b._node or b) if b.requires_grad else None)
+        elif b.requires_grad:
+            parents = (None, b._node or b)
+        else:
+            return _result(out, None)
+        shapes = (arrays[0].shape, arrays[1].shape)
+    else:
+        parents = tuple([(t._node or t) if t.requires_grad else None for t in inputs])
+        if parents.count(None) == n:
+            return _result(out, None)
+        shapes = tuple([x.shape for x in arrays])
     locks = None
     for t in inputs:
         if not t._lock:     # a user's leaf: protect its array until backward
             t._lock = True
             if t.data.flags.writeable:
                 t.data.flags.writeable = False
-                locks = locks or []
+                if locks is None:
+                    locks = []
                 locks.append((t, t.data))
-    shapes = tuple(a.shape for a in arrays)
     saved = arrays if rule.saves_inputs else None
     kept = aux if aux is not None else (out if rule.saves_out else None)
     if locks:
-        node = LockingNode(rule, tuple(parents), saved, shapes, kept, params, locks)
+        node = LockingNode(rule, parents, saved, shapes, kept, params, locks)
     else:
-        node = Node(rule, tuple(parents), saved, shapes, kept, params)
-    return Tensor._result(out, node)
+        node = Node(rule, parents, saved, shapes, kept, params)
+    return _result(out, node)
 
 
 def _input_error(rule, arrays, params, e):

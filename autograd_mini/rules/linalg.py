@@ -6,10 +6,6 @@ from ..registry import register
 FAMILY = "linear algebra"
 
 
-def _mT(a):
-    return np.swapaxes(a, -1, -2)
-
-
 def _matmul_dA(g, out, a, b):
     if b.ndim == 1:
         if a.ndim == 1:                       # dot product: out is a scalar
@@ -17,7 +13,7 @@ def _matmul_dA(g, out, a, b):
         return g[..., None] * b               # (..., n, k) @ (k,): dA = outer(g, b)
     if a.ndim == 1:                           # (k,) @ (..., k, m): dA = B g, summed over batch
         return (b @ g[..., None])[..., 0]
-    return g @ _mT(b)
+    return g @ b.mT                           # .mT: a transposed view of the last two axes
 
 
 def _matmul_dB(g, out, a, b):
@@ -26,8 +22,13 @@ def _matmul_dB(g, out, a, b):
             return g * a
         return a[:, None] * g[..., None, :]   # (k,) @ (..., k, m): dB = outer(a, g)
     if b.ndim == 1:                           # (..., n, k) @ (k,): dB = A^T g, summed over batch
-        return (_mT(a) @ g[..., None])[..., 0]
-    return _mT(a) @ g
+        return (a.mT @ g[..., None])[..., 0]
+    if b.ndim == 2 and a.ndim == 2 and b.strides[0] < b.strides[1]:
+        # B is a transposed view (the W.T of `h @ W.T`): compute dB^T = g^T A and return
+        # it transposed, so the gradient has B's layout and the transpose's VJP hands W
+        # a contiguous array (summed over T steps, a strided add would cost more).
+        return (g.T @ a).T
+    return a.mT @ g
 
 
 MATMUL = register(
