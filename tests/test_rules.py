@@ -269,3 +269,23 @@ def test_rule_keeps_float32(name, recipe):
     out.backward(np.ones(out.shape, dtype=np.float32))
     for t in inputs:
         assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_the_recipes_catch_a_one_percent_error_in_the_rule(name):
+    # A check that cannot fail is no check: scale the rule's VJPs by 1.01 and at least one
+    # of its recipes must fail gradcheck. (Rules are frozen; the swap is undone below.)
+    rule = RULES[name]
+    original = rule.vjps
+    wrong = tuple((lambda *args, f=f: f(*args) * 1.01) for f in original)
+    object.__setattr__(rule, "vjps", wrong)
+    try:
+        caught = None
+        for recipe in RECIPES[name]:
+            inputs = [Tensor(a, requires_grad=True) for a in recipe.arrays(seed=3)]
+            if not gradcheck(recipe.fn, inputs):
+                caught = recipe.label
+                break
+    finally:
+        object.__setattr__(rule, "vjps", original)
+    assert caught is not None, f"no recipe of {name} notices a 1% error in its VJP"
