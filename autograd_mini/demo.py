@@ -62,4 +62,13 @@ def main(argv=None):
     ok = worst < 1e-6
     print(f"\nautodiff {'agrees' if ok else 'DISAGREES'} with finite differences: worst "
           f"relative error {worst:.1e} ({'<' if ok else '>='} 1e-6)")
+    ok = book_equations() and ok
     return 0 if ok else 1
+
+
+def book_equations():
+    """The book's hand-derived BPTT (eqs. 10.18-10.28), each against autodiff."""
+    from models.book import equations_table
+    print("\nThe book's equations 10.18-10.28 on this RNN, each computed as printed from the "
+          "forward values and compared with autodiff (details: autograd-mini check book)")
+    return equations_table()

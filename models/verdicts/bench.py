@@ -39,6 +39,7 @@ class Bench:
         self.network = network
         self.case = case
         self.T = case.get("T")
+        self.data = network.data
         self._rng = np.random.default_rng(seed)
         self._params = {n: np.asarray(a, dtype=np.float64) for n, a in network.params.items()}
         with no_grad():

@@ -74,9 +74,11 @@ class Network:
     ``params``: name -> array (the shared parameters, float64).
     ``forward(params, probe)``: params as Tensors -> the scalar loss Tensor; it calls
     ``probe(name, tensor)`` on every value a claim refers to (see models/probe.py).
+    ``data``: anything else a claim needs that is not a float value (e.g. class labels).
     """
     params: dict
     forward: Callable
+    data: dict = field(default_factory=dict)
 
 
 @dataclass

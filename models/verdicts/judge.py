@@ -214,10 +214,10 @@ def _invalid(v, source, claim, obs, errors):
     if cond is not None and defined:
         useful = [o for o in defined if o.informative]
         agrees = useful and all(o.rel <= TOL for o in useful)
+        worst = f" (max rel err {max(o.rel for o in useful):.1e})" if useful else ""
         v.condition += (f"; defined only when {cond.text}, and there it "
-                        f"{'agrees' if agrees else 'still differs'} with {claim.actual_text}")
-        if useful:
-            v.max_rel_err = max(o.rel for o in useful)
+                        f"{'agrees' if agrees else 'still differs'} with {claim.actual_text}"
+                        f"{worst}")
 
 
 def _check_corrected(claim, benches):

@@ -34,10 +34,15 @@ def mm(*factors):
         n2, b = _factor(nxt)
         if out.shape[1] != b.shape[0]:
             raise ShapeError(f"undefined product {name} {out.shape} times {n2} {b.shape}: "
-                             f"{out.shape[1]} columns against {b.shape[0]} rows")
+                             f"{_count(out.shape[1], 'column')} against "
+                             f"{_count(b.shape[0], 'row')}")
         out = out @ b
         name = f"{name} {n2}"
     return out
+
+
+def _count(n, what):
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _factor(f):
