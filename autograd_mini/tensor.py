@@ -252,17 +252,22 @@ def _axes(axis, t, op):
         return None
     try:
         return normalize_axis_tuple(axis, t.data.ndim)
-    except np.exceptions.AxisError as e:
-        raise ShapeError(f"{op}{where(context.current_scope)}: axis {axis} is out of range "
-                         f"for a tensor of shape {t.data.shape} ({e})") from None
+    except (ValueError, TypeError) as e:    # out of range (AxisError), repeated, not ints
+        raise _axis_error(op, axis, t, "None, an int or a tuple of distinct ints", e) from None
 
 
 def _axis(axis, t, op):
     try:
         return normalize_axis_index(axis, t.data.ndim)
-    except np.exceptions.AxisError as e:
-        raise ShapeError(f"{op}{where(context.current_scope)}: axis {axis} is out of range "
-                         f"for a tensor of shape {t.data.shape} ({e})") from None
+    except (ValueError, TypeError) as e:    # out of range (AxisError), or not an int
+        raise _axis_error(op, axis, t, "one int", e) from None
+
+
+def _axis_error(op, axis, t, kind, e):
+    n = t.data.ndim
+    valid = f"expected {kind} in [{-n}, {n - 1}]" if n else "a 0-d tensor has no axes"
+    return ShapeError(f"{op}{where(context.current_scope)}: axis {axis} does not fit a tensor "
+                      f"of shape {t.data.shape}: {valid} (NumPy said: {e})")
 
 
 def apply(rule, *inputs, params=()):

@@ -88,6 +88,29 @@ def test_an_accumulated_grad_is_not_aliased_to_another_leaf():
     np.testing.assert_array_equal(b.grad, [1.0, 1.0])
 
 
+def test_summing_gradients_never_writes_into_the_users_grad_or_a_shared_array():
+    # add hands its upstream g to both inputs unchanged; the walk sums such arrays, and
+    # must not do it in place while the same array is also someone else's gradient.
+    x = leaf([1.0, 2.0])
+    a = x * 1.0
+    y = (a + a) + (a + x) + x          # a reaches y three times, x twice directly
+    g = np.array([1.0, 10.0])
+    g_before = g.copy()
+    y.backward(g)
+    np.testing.assert_array_equal(g, g_before)
+    np.testing.assert_array_equal(x.grad, 5 * g_before)   # 3 via a (da/dx = 1) + 2 direct
+
+    h = leaf([0.5, -0.5])
+    outs = [h + 0.0 for _ in range(4)]  # four consumers, then summed pairwise
+    z = (outs[0] + outs[1]) + (outs[2] + outs[3])
+    z.retain_grad()
+    outs[0].retain_grad()
+    z.backward(np.array([2.0, 3.0]))
+    np.testing.assert_array_equal(h.grad, [8.0, 12.0])
+    np.testing.assert_array_equal(z.grad, [2.0, 3.0])
+    np.testing.assert_array_equal(outs[0].grad, [2.0, 3.0])
+
+
 def test_inputs_that_need_no_grad_get_none():
     x = leaf([1.0, 2.0])
     c = Tensor(np.array([3.0, 4.0]))

@@ -71,6 +71,22 @@ def test_a_shape_mismatch_names_the_op_the_shapes_and_the_scope(op, call, names)
     assert "scope" not in str(err.value)
 
 
+@pytest.mark.parametrize("call, pattern", [
+    (lambda x: x.sum(axis=(0, 0)), r"sum in scope t=37: axis \(0, 0\) does not fit a tensor "
+     r"of shape \(2, 3\): expected None, an int or a tuple of distinct ints in \[-2, 1\]"),
+    (lambda x: x.mean(axis=1.5), r"mean in scope t=37: axis 1.5 does not fit .*\(2, 3\)"),
+    (lambda x: x.softmax(axis=(0, 1)), r"softmax in scope t=37: axis \(0, 1\) .*one int in "
+     r"\[-2, 1\]"),
+    (lambda x: x.log_softmax(axis=-3), r"log_softmax in scope t=37: axis -3 .*\[-2, 1\]"),
+    (lambda x: x.sum().softmax(), r"softmax in scope t=37: axis -1 .*shape \(\): a 0-d "
+     r"tensor has no axes"),
+])
+def test_a_bad_axis_names_the_op_the_shape_and_the_valid_range(call, pattern):
+    with scope("t=37"):
+        with pytest.raises(ShapeError, match=pattern):
+            call(leaf(2, 3))
+
+
 def test_stack_and_concat_of_nothing_say_so():
     with scope("t=2"):
         with pytest.raises(ValueError, match=r"stack in scope t=2: needs at least one tensor"):
