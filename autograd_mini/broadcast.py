@@ -14,7 +14,14 @@ def unbroadcast(g, shape):
     if extra < 0:
         return None
     if extra:
-        g = g.sum(axis=tuple(range(extra)))
+        if g.shape[:extra].count(1) == extra:
+            # Only new leading axes of length 1 (a bias added to a batch of one, as in
+            # every step of a B=1 RNN): a reshape, no summation call.
+            g = g.reshape(g.shape[extra:])
+        else:
+            g = g.sum(axis=tuple(range(extra)))
+        if g.shape == shape:
+            return g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)

@@ -70,13 +70,21 @@ def softmax_cross_entropy(logits, targets, reduction="mean"):
 
 def _targets(targets, shape, dtype, op):
     """Check targets against logits of ``shape``: class indices or probability rows."""
+    C = shape[-1]
+    # Valid class indices, the common case (once per time step), return at once; any
+    # other input takes the full checks below, which name what is wrong.
+    if targets.__class__ is np.ndarray:
+        if (targets.dtype.kind in "iu" and targets.shape == shape[:-1]
+                and (targets.size == 0 or (targets.min() >= 0 and targets.max() < C))):
+            return targets
+    elif targets.__class__ is int and len(shape) == 1 and 0 <= targets < C:
+        return np.asarray(targets, dtype=np.intp)
     if isinstance(targets, Tensor):
         targets = targets.data
     if isinstance(targets, Integral) and not isinstance(targets, bool):
         y = np.asarray(targets, dtype=np.intp)
     else:
         y = np.asarray(targets)
-    C = shape[-1]
     if y.shape == shape[:-1]:                                # class indices
         if y.dtype.kind not in "iu":
             if y.dtype.kind != "f" or not np.all(y == np.round(y)):
