@@ -20,11 +20,14 @@ def table(report, width_scale=1.0):
         detail = v.condition or ""
         if v.counterexample and v.verdict != "invalid":
             detail += f"; smallest counter-example: {v.counterexample['text']}"
+        if v.uninformative:
+            detail += (f"{'; ' if detail else ''}{v.uninformative} of {v.cases} checks "
+                       "skipped: autodiff gives ~0 there, which proves nothing")
         err = "-" if v.max_rel_err is None else f"{v.max_rel_err:.1e}"
         lines.append(_row([v.claim.label, v.claim.statement, v.verdict, err, detail,
                            v.corrected or ""], widths))
     counts = ", ".join(f"{n} {k}" for k, n in report.counts().items() if n)
-    lines.append(f"{len(report.verdicts)} claims: {counts}")
+    lines.append(f"{len(report.verdicts)} claim(s): {counts}")
     fd = "agrees" if report.fd_ok else "DISAGREES"
     lines.append(f"autodiff {fd} with finite differences on every quantity used "
                  f"({len(report.fd_checks)} checks, worst rel err {report.fd_worst:.1e})")
