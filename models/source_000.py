@@ -85,6 +85,17 @@ def loss_expanded(b, t):
     return -np.sum(y(b, t) * (o - np.log(np.sum(np.exp(o)))))
 
 
+def o_as_displayed(b, t):
+    """c + V (tanh(a_1), ..., tanh(a_4))^T: the display lists 4 of the 5 hidden units."""
+    a = b.v(f"a({t})")
+    return b.v("c")[:, None] + mm(("V", b.v("V")), ("(tanh(a_1), ..., tanh(a_4))^T",
+                                                    np.tanh(a[:-1])))
+
+
+def o_all_units(b, t):
+    return b.v("c") + b.v("V") @ np.tanh(b.v(f"a({t})"))
+
+
 def do_elementwise(b, t):
     """-[y_i (1 - yhat_i) + sum_{k != i} y_k (-yhat_i)] for each i (the question's o_1 line)."""
     yh, yy = yhat(b, t), y(b, t)
@@ -199,6 +210,12 @@ CLAIMS = [
     Claim("L expanded", "L = -sum_i y_i ln yhat_i = -sum_i y_i (o_i - ln sum_k exp o_k)",
           claimed=loss_expanded, actual=lambda b, t: b.v(f"L({t})"),
           actual_text="the network's L(t) (forward value)", steps="each", where="question"),
+    Claim("o(t) written out", "(o_1, o_2, o_3)^T = (c_1, c_2, c_3)^T + [v_11 ... v_35] "
+          "(tanh(a_1), tanh(a_2), tanh(a_3), tanh(a_4))^T", claimed=o_as_displayed,
+          actual=lambda b, t: b.v(f"o({t})"), actual_text="the network's o(t) (forward value)",
+          steps="each", corrected=o_all_units,
+          corrected_text="c + V tanh(a(t)) with all H = 5 entries tanh(a_1), ..., tanh(a_5)",
+          where="question", note="the displayed column has 4 entries; V has 5 columns"),
     Claim("dL/do_1", "dL/do_1(t) = -[y_1 (1 - yhat_1) + y_2 (-yhat_1) + y_3 (-yhat_1)], "
           "and likewise for each o_i", claimed=do_elementwise, actual=do_of,
           actual_text="dL/do(t) by autodiff", steps="each", where="question"),
@@ -261,11 +278,20 @@ CLAIMS = [
           note="the cancellation leaves V^T (yhat sum_i y_i - y)"),
 ]
 
+def per_step_view(b):
+    """dL/dh(t) and dL/do(t) at each step, and the target's sum (what the book's form needs)."""
+    rows = [[t, float(np.linalg.norm(b.grad(f"h({t})"))),
+             float(np.linalg.norm(b.grad(f"o({t})"))), float(y(b, t).sum())]
+            for t in range(1, b.T + 1)]
+    return ("per step: the gradient on h(t) and o(t) (norms), and sum_i y_i(t)",
+            ["t", "|dL/dh(t)|", "|dL/do(t)|", "sum y(t)"], rows)
+
+
 SOURCE = Source(
     id="000", title="Backpropagation Through Time Error Computation (question and answer)",
     file="000_44181f7bdc961c04.txt", build=build, claims=CLAIMS,
     base=dict(D=4, H=5, C=3, T=5, seed=0, target="one-hot"),
     vary=dict(D=[1, 2], H=[1, 2, 3], C=[2, 4], T=[1, 2, 5, 20], seed=[1, 2],
               target=["soft", "counts"]),
-    conditions=[SUMS_TO_ONE],
+    conditions=[SUMS_TO_ONE], views=[per_step_view],
     summary="Goodfellow's RNN worked by hand: dL/do(t), dyhat/dh(tau), dL/dh(tau).")

@@ -27,7 +27,7 @@ def bench(**kw):
 
 
 def test_counts_of_each_verdict(report):
-    assert report.counts() == {"holds": 9, "holds-if": 3, "wrong": 1, "invalid": 1,
+    assert report.counts() == {"holds": 9, "holds-if": 3, "wrong": 1, "invalid": 2,
                                "degenerate": 0}
 
 
@@ -92,6 +92,14 @@ def test_the_full_matrix_is_an_undefined_product(report):
         S.dyhat_dh_question(b, 3)
     with pytest.raises(ValueError):
         np.diag(b.v("yhat(3)")) @ b.v("V").T
+
+
+def test_the_written_out_output_drops_a_hidden_unit(report):
+    v = verdicts(report)["o(t) written out"]
+    assert v.verdict == "invalid" and "(3, 5) times" in v.condition and "(4, 1)" in v.condition
+    assert v.corrected_ok
+    b = bench()
+    np.testing.assert_allclose(b.v("c") + b.v("V") @ b.v("h(2)"), b.v("o(2)"), rtol=1e-14)
 
 
 def test_the_answers_first_line_is_exactly_the_negative(report):
