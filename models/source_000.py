@@ -180,6 +180,14 @@ def dh_after_cancelling(b, t):
     return mm(("V^T", b.v("V").T), ("yhat - 1_y", yhat(b, t) - y(b, t)))
 
 
+def do_any_target(b, t):
+    return yhat(b, t) * y(b, t).sum() - y(b, t)
+
+
+def dh_any_target(b, t):
+    return mm(("V^T", b.v("V").T), ("yhat sum(y) - y", do_any_target(b, t)))
+
+
 def dh_of(b, t):
     return b.grad(f"h({t})")
 
@@ -224,7 +232,9 @@ CLAIMS = [
           actual_text="dL/do(t) by autodiff", steps="each", where="question"),
     Claim("book 10.18", "(grad_o(t) L)_i = yhat_i(t) - 1_{i,y(t)} (the book, as the question "
           "quotes it)", claimed=do_book, actual=do_of, actual_text="dL/do(t) by autodiff",
-          steps="each", where="question (quoting the book)",
+          steps="each", where="question (quoting the book)", corrected=do_any_target,
+          corrected_text="yhat(t) sum_i y_i(t) - y(t), which is the question's matrix form "
+                         "(for any target)",
           note="1_{i,y(t)} read as the target row y(t); the question's matrix form is "
                "yhat * sum(y) - y, the same exactly when y sums to 1"),
     Claim("dyhat_1/dh_1 (expanded)", "dyhat_1/dh_1 = [v11 exp(c1 + sum_i v1i h_i) S - (v11 "
@@ -274,7 +284,8 @@ CLAIMS = [
     Claim("answer: -yhat_i cancel", "'these components -yhat_i will be cancelled out when you "
           "compute grad_h(tau) L', leaving the book's V^T (yhat(tau) - 1_{i,y})",
           claimed=dh_after_cancelling, actual=dh_of, actual_text="dL/dh(tau) by autodiff",
-          steps="last", where="answer",
+          steps="last", where="answer", corrected=dh_any_target,
+          corrected_text="V^T (yhat(tau) sum_i y_i(tau) - y(tau)) for any target",
           note="the cancellation leaves V^T (yhat sum_i y_i - y)"),
 ]
 

@@ -216,7 +216,7 @@ def _invalid(v, source, claim, obs, errors):
         agrees = useful and all(o.rel <= TOL for o in useful)
         worst = f" (max rel err {max(o.rel for o in useful):.1e})" if useful else ""
         v.condition += (f"; defined only when {cond.text}, and there it "
-                        f"{'agrees' if agrees else 'still differs'} with {claim.actual_text}"
+                        f"{'agrees with' if agrees else 'still differs from'} {claim.actual_text}"
                         f"{worst}")
 
 
