@@ -20,14 +20,31 @@ _creation = count()
 
 
 class Node:
-    """One recorded op: its rule, where its gradient goes, and what its VJPs read."""
+    """One recorded op: its rule, where its gradient goes, and what its VJPs read.
 
-    __slots__ = ("rule", "parents", "saved", "shapes", "out", "params", "seq", "scope",
-                 "retained", "freed", "grad", "name")
+    ``parents`` holds, per input, the input's Node, the leaf Tensor itself, or None (the
+    input needs no gradient). One- and two-input nodes store them in two slots rather
+    than a tuple: a tuple is one more object per op for Python's cyclic garbage collector
+    to walk, and its full passes over a long unrolled graph cost as much as recording it
+    (benchmarks/bptt.py, long size: twice the collector time with the tuple). Nodes of
+    three or more inputs (stack, concat) keep the tuple, in ``_many``.
+    """
+
+    __slots__ = ("rule", "_first", "_second", "_many", "saved", "shapes", "out", "params",
+                 "seq", "scope", "retained", "freed", "grad", "name")
 
     def __init__(self, rule, parents, saved, shapes, out, params):
         self.rule = rule
-        self.parents = parents    # per input: its Node, a leaf Tensor, or None (no grad)
+        n = len(parents)
+        if n == 2:
+            self._first, self._second = parents
+            self._many = None
+        elif n == 1:
+            self._first = parents[0]
+            self._second = self._many = None
+        else:
+            self._first = self._second = None
+            self._many = tuple(parents)
         self.saved = saved        # input arrays (rules that save inputs) or None
         self.shapes = shapes      # input shapes: unbroadcast targets, and VJP args otherwise
         self.out = out            # forward result or aux (rules that save it) or None
@@ -38,6 +55,15 @@ class Node:
         self.freed = False
         self.grad = None          # filled only by backward(keep_grads=True), for drawings
         self.name = None          # the output's name, when the user gives one (Tensor.named)
+
+    @property
+    def parents(self):
+        """Per input: its Node, the leaf Tensor, or None. A tuple, one entry per input."""
+        if self._many is not None:
+            return self._many
+        if len(self.shapes) == 1:
+            return (self._first,)
+        return (self._first, self._second)
 
     def release(self):
         """Drop what backward needed; the graph's structure stays (for drawing)."""
@@ -83,7 +109,10 @@ def _graph(root):
     seen = {root}
     stack = [root]
     while stack:
-        for p in stack.pop().parents:
+        node = stack.pop()
+        # (first, second) is `parents` without the property call; a one-input node's
+        # second slot is None, which every walk skips anyway.
+        for p in (node._first, node._second) if node._many is None else node._many:
             if p.__class__ in _NODE_TYPES and p not in seen:
                 seen.add(p)
                 stack.append(p)
@@ -122,7 +151,8 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
         if node.retained is not None:
             t = node.retained()
             if t is not None:
-                t.grad = g.copy() if t.grad is None else t.grad + g
+                tg = g.copy() if t.grad is None else t.grad + g
+                t.grad = tg if tg.__class__ is np.ndarray else np.asarray(tg)   # 0-d: scalar
         rule = node.rule
         out = node.out
         args = node.saved if rule.saves_inputs else node.shapes
@@ -131,7 +161,7 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
         vjps = rule.vjps
         variadic = rule.variadic
         i = -1
-        for p in node.parents:
+        for p in (node._first, node._second) if node._many is None else node._many:
             i += 1
             if p is None:
                 continue
@@ -139,6 +169,8 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
                 gi = vjps[0](i, g, out, args, *params)
             else:
                 gi = vjps[i](g, out, *args, *params)
+            if gi is None:          # the rule says no gradient flows into this input
+                continue
             shape = shapes[i]
             if gi.shape != shape:
                 fixed = unbroadcast(gi, shape)

@@ -217,7 +217,9 @@ def _accumulate(leaf, g):
         g = g.astype(leaf.data.dtype)
     elif leaf.grad is None:
         g = g.copy()
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
+    g = g if leaf.grad is None else leaf.grad + g
+    # 0-d ops give NumPy scalars (np.float64), but .grad is always an ndarray.
+    leaf.grad = g if g.__class__ is np.ndarray else np.asarray(g)
 
 
 def _const(x, like):

@@ -24,3 +24,35 @@ def test_the_gradient_of_x_to_the_zero_is_zero_even_at_zero():
     x = Tensor(np.array([0.0, 2.0, -3.0]), requires_grad=True)
     (x ** 0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_the_grad_of_a_0d_tensor_is_an_ndarray_not_a_numpy_scalar():
+    # 0-d NumPy ops return scalars (np.float64); .grad was one, so `x.grad[...] = 0` failed.
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    (y * y + x.exp()).backward()
+    for t in (x, y):
+        assert t.grad.__class__ is np.ndarray and t.grad.shape == ()
+    np.testing.assert_allclose(x.grad, 2 * 9 * 2.0 + np.exp(2.0), rtol=1e-15)   # 18x + e^x
+    np.testing.assert_allclose(y.grad, 2 * 6.0, rtol=1e-15)
+    x.grad[...] = 0                       # writable, in place
+    f = Tensor(np.float32(1.5), requires_grad=True)
+    (f * f).backward()
+    assert f.grad.__class__ is np.ndarray and f.grad.dtype == np.float32
+
+
+def test_a_vjp_may_return_none_where_nothing_flows():
+    # STYLE: "return one entry per input, None where nothing flows".
+    from autograd_mini import apply, register, unregister
+    rule = register("first_of", lambda a, b: a.copy(),
+                    [lambda g, out, a, b: g, lambda g, out, a, b: None],
+                    ["dA = g", "dB = None (b is only read)"], saves="shapes")
+    try:
+        a = Tensor(np.ones(2), requires_grad=True)
+        b = Tensor(np.ones(2), requires_grad=True)
+        apply(rule, a, b).sum().backward()
+        np.testing.assert_array_equal(a.grad, [1.0, 1.0])
+        assert b.grad is None
+    finally:
+        unregister("first_of")
