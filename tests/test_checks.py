@@ -223,3 +223,32 @@ def test_the_report_prints_a_table_with_one_row_per_input():
     assert "max abs err" in lines[1] and "max rel err" in lines[1]
     assert lines[2].startswith("a ") and lines[2].endswith("ok")
     assert lines[3].startswith("input 1 ") and lines[3].endswith("ok")
+
+
+def test_a_variadic_user_op_and_one_that_saves_an_aux_value(registered):
+    # weighted(x_0, ..., x_n) = sum_i (i + 1) * x_i: one shared VJP that gets the index.
+    weighted = registered("weighted", lambda xs: sum((i + 1) * x for i, x in enumerate(xs)),
+                          [lambda i, g, out, shapes: (i + 1) * g], ["dx_i = (i + 1) * g"],
+                          saves="shapes", variadic=True)
+    xs = [Tensor(np.ones(2), requires_grad=True) for _ in range(3)]
+    apply(weighted, *xs).sum().backward()
+    assert [x.grad.tolist() for x in xs] == [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]
+    assert gradcheck(lambda *ts: apply(weighted, *ts), xs)
+
+    # normalize(x) = x / |x|: the forward returns (out, aux) with aux = (u, |x|), and the
+    # VJP receives aux where `out` would be: dx = (g - u (u . g)) / |x|, u = x / |x|.
+    def forward(x):
+        n = np.sqrt((x * x).sum())
+        return x / n, (x / n, n)
+
+    normalize = registered("normalize", forward,
+                           [lambda g, aux, x_shape: (g - aux[0] * (aux[0] * g).sum()) / aux[1]],
+                           ["dx = (g - u (u . g)) / |x|"], saves="aux")
+    x = Tensor(np.array([3.0, 4.0, -12.0]), requires_grad=True)
+    y = apply(normalize, x)
+    np.testing.assert_allclose(y.data, np.array([3.0, 4.0, -12.0]) / 13.0)
+    w = np.array([1.0, -2.0, 0.5])
+    (y * Tensor(w)).sum().backward()
+    u = x.data / 13.0
+    np.testing.assert_allclose(x.grad, (w - u * (u @ w)) / 13.0, rtol=1e-14)  # by hand
+    assert gradcheck(lambda t: apply(normalize, t), [x])
