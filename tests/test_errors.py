@@ -328,7 +328,7 @@ def test_detect_anomaly_stops_at_a_forward_nan_naming_the_op_and_scope():
         h = x * 2                                   # fine
         with scope("t=4"):
             with pytest.raises(AnomalyError) as err:
-                h.log()                             # log(-2) = NaN
+                h.log().exp()                       # log(-2) = NaN: stop there, not at exp
     message = str(err.value)
     assert message.startswith("log in scope t=4: forward produced NaN or Inf"), message
 
@@ -342,11 +342,14 @@ def test_detect_anomaly_catches_an_overflow_to_inf_in_the_forward():
 
 def test_detect_anomaly_stops_at_a_backward_only_inf_naming_the_op_and_formula():
     # sqrt(x) at 0 is 0 (finite), its derivative 0.5 * 0**-0.5 is Inf: only backward fails.
+    # The Inf would flow on into the mul of step 8; the error must name the pow of step 9.
     x = Tensor(np.array([4.0, 0.0]), requires_grad=True)
     with detect_anomaly(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        with scope("t=8"):
+            a = x * 1.0
         with scope("t=9"):
-            y = (x ** 0.5).sum()
+            y = (a ** 0.5 * 3.0).sum()
         assert np.isfinite(y.item())
         with pytest.raises(AnomalyError) as err:
             y.backward()
