@@ -1,0 +1,112 @@
+"""``autograd-mini render MODEL -o FILE``: draw a model's unrolled graph, and its gradient flow.
+
+    autograd-mini render goodfellow --steps 5 -o rnn.svg
+    autograd-mini render goodfellow --steps 300 -o long.svg          # middle steps collapse
+    autograd-mini render goodfellow --rolled -o rolled.png
+    autograd-mini render goodfellow --steps 50 --hidden 32 --scale 0.5 --scale 4 \\
+        --flow flow.png                                              # vanishing vs exploding
+"""
+import sys
+import time
+from pathlib import Path
+
+from .output import IMAGE_FORMATS, write_picture
+
+FLOW_FORMATS = ("png", "svg", "pdf")
+
+
+def _goodfellow(steps, hidden, seed, scale):
+    """Goodfellow et al.'s RNN (10.2.2), x in R^4, o in R^3: one forward pass."""
+    from models.goodfellow import GoodfellowRNN
+    model = GoodfellowRNN.init(D=4, H=hidden, C=3, seed=seed, scale=scale)
+    x, y = GoodfellowRNN.example_data(T=steps, D=4, C=3, seed=seed)
+    run = model.forward(x, y)
+    return run.loss, run.losses[-1]
+
+
+MODELS = {"goodfellow": (_goodfellow, "Goodfellow et al.'s textbook RNN (Deep Learning 10.2.2)")}
+
+
+def add_arguments(parser):
+    parser.add_argument("model", metavar="MODEL", choices=sorted(MODELS),
+                        help="; ".join(f"{k}: {v[1]}" for k, v in MODELS.items()))
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="the picture; the suffix picks the format: .svg .png .pdf .dot")
+    parser.add_argument("--steps", type=int, default=5, help="time steps T (default 5)")
+    parser.add_argument("--hidden", type=int, default=5, help="hidden units H (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and data")
+    parser.add_argument("--scale", type=float, action="append", metavar="S",
+                        help="weight scale: W ~ N(0, S^2/H), so S near W's spectral radius "
+                             "(default 0.5). Give it twice to put two runs side by side in "
+                             "the --flow figure (e.g. --scale 0.5 --scale 4)")
+    parser.add_argument("--rolled", action="store_true",
+                        help="draw one step, with the recurrence as a back-edge")
+    parser.add_argument("--no-grads", dest="grads", action="store_false",
+                        help="leave the gradients out")
+    parser.add_argument("--no-formulas", dest="formulas", action="store_false",
+                        help="leave the VJP formulas off the edges")
+    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
+                        help="with more steps than N (default 6), draw the first and last "
+                             "few and collapse the middle into one box")
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
+                        help="time axis: left to right (default) or top to bottom")
+    parser.add_argument("--flow", metavar="FILE",
+                        help="also write the gradient-flow figure (.png .svg .pdf): "
+                             "|dL/dh(t)| against t and each step's share of each "
+                             "parameter's gradient")
+
+
+def _check(args):
+    """An error message for impossible options, or None."""
+    if not args.output and not args.flow:
+        return "nothing to write: give -o FILE (the picture) and/or --flow FILE"
+    if args.steps < 1 or args.hidden < 1:
+        return f"--steps and --hidden must be at least 1 (got {args.steps}, {args.hidden})"
+    if args.max_steps is not None and args.max_steps < 2:
+        return f"--max-steps must be at least 2 (the first and last step), got {args.max_steps}"
+    if args.output:
+        fmt = Path(args.output).suffix.lower().lstrip(".")
+        if fmt not in IMAGE_FORMATS + ("dot", "gv"):
+            return (f"-o {args.output}: unknown suffix; use .svg, .png, .pdf or .dot")
+    if args.flow and Path(args.flow).suffix.lower().lstrip(".") not in FLOW_FORMATS:
+        return f"--flow {args.flow}: unknown suffix; use .png, .svg or .pdf"
+    if args.scale and any(s <= 0 for s in args.scale):
+        return f"--scale must be positive, got {args.scale}"
+    return None
+
+
+def run(args):
+    problem = _check(args)
+    if problem:
+        print(f"autograd-mini render: error: {problem}", file=sys.stderr)
+        return 2
+    build = MODELS[args.model][0]
+    scales = args.scale or [0.5]
+    if args.output:
+        from .draw import draw
+        start = time.perf_counter()
+        loss, _ = build(args.steps, args.hidden, args.seed, scales[0])
+        dot = draw(loss, grads=args.grads, formulas=args.formulas, max_steps=args.max_steps,
+                   rolled=args.rolled, rankdir=args.rankdir)
+        path, note = write_picture(dot, args.output)
+        took = time.perf_counter() - start
+        print(f"wrote {path}: {args.model}, T = {args.steps}, H = {args.hidden}"
+              f"{', rolled' if args.rolled else ''} ({took:.2f} s)")
+        if note:
+            print(note)
+    if args.flow:
+        from .flow import gradient_flow
+        try:
+            from .plots import plot_flow
+            runs = []
+            for s in scales:
+                loss, last = build(args.steps, args.hidden, args.seed, s)
+                runs.append((f"{args.model}, scale of W = {s:g}",
+                             gradient_flow(loss, last_loss=last)))
+            plot_flow(runs, args.flow, title=f"gradient flow through T = {args.steps} steps "
+                                             f"(H = {args.hidden})")
+        except ModuleNotFoundError as e:
+            print(f"autograd-mini render: {e}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.flow}: gradient flow, {len(runs)} run(s)")
+    return 0

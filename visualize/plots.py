@@ -1,0 +1,76 @@
+"""Gradient-flow figures (matplotlib, the ``plot`` extra): vanishing and exploding, seen.
+
+For each run (a ``flow.Flow``) one column: on top |dL/dh(t)| against t on a log scale
+(with |dL(T)/dh(t)|, what reaches step t from the last step's loss alone), below a heat
+map of each step's contribution |dL/dW^(t)| to each shared parameter's gradient.
+"""
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "the gradient-flow figure needs matplotlib: pip install 'autograd-mini[plot]'"
+        ) from None
+    matplotlib.use("Agg")       # files only: no display needed (CI, ssh)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _step_numbers(steps):
+    """Step labels "t=1" .. as numbers for the x axis; 1..n when they are not numbered."""
+    try:
+        return [int(s.split("=", 1)[1]) for s in steps]
+    except (IndexError, ValueError):
+        return list(range(1, len(steps) + 1))
+
+
+def plot_flow(runs, path, title=None):
+    """Write the figure for ``runs`` [(title, Flow)] to ``path`` (.png, .svg or .pdf)."""
+    import numpy as np
+
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+    n = len(runs)
+    fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 6.4), squeeze=False,
+                             gridspec_kw={"height_ratios": [1.25, 1]})
+    for col, (name, flow) in enumerate(runs):
+        t = _step_numbers(flow.steps)
+        top, bottom = axes[0][col], axes[1][col]
+        top.semilogy(t, flow.state_norms, "o-", ms=3, color="#1f4e9a",
+                     label=f"|dL/d{flow.state}(t)|  (L = sum of all steps' losses)")
+        if flow.last_norms is not None:
+            top.semilogy(t, flow.last_norms, "s-", ms=3, color="#b22222",
+                         label=f"|dL(T)/d{flow.state}(t)|  (last step's loss only)")
+        top.set_title(name, fontsize=11)
+        top.set_ylabel("gradient norm")
+        top.grid(True, which="major", alpha=0.3)
+        top.legend(fontsize=8, loc="best")
+
+        with np.errstate(divide="ignore"):
+            heat = np.log10(flow.contrib)
+        finite = heat[np.isfinite(heat)]
+        lo, hi = (finite.min(), finite.max()) if finite.size else (0, 1)
+        # A contribution of exactly 0 (W^(1) multiplies h(0) = 0) has no logarithm:
+        # grey, and said so, rather than a colour that would suggest a tiny value.
+        cmap = plt.get_cmap("magma").with_extremes(bad="#d0d0d0")
+        im = bottom.imshow(np.ma.masked_invalid(heat), aspect="auto", cmap=cmap, vmin=lo,
+                           vmax=hi,
+                           interpolation="nearest",
+                           extent=(t[0] - 0.5, t[-1] + 0.5, len(flow.params) - 0.5, -0.5))
+        bottom.set_yticks(range(len(flow.params)))
+        bottom.set_yticklabels([f"{p}^(t)" for p in flow.params])
+        zero = "; grey: exactly 0" if np.any(flow.contrib == 0) else ""
+        bottom.set_xlabel(f"time step t{zero}")
+        for ax in (top, bottom):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        bottom.set_title("each step's share of each parameter's gradient: log10 |dL/dP^(t)|",
+                         fontsize=9)
+        fig.colorbar(im, ax=bottom, fraction=0.05, pad=0.02)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
