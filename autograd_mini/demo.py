@@ -63,6 +63,8 @@ def main(argv=None):
     print(f"\nautodiff {'agrees' if ok else 'DISAGREES'} with finite differences: worst "
           f"relative error {worst:.1e} ({'<' if ok else '>='} 1e-6)")
     ok = book_equations() and ok
+    from visualize.demo import pictures
+    pictures(model, x, y, outdir="out")      # the unrolled graph and the gradient flow
     return 0 if ok else 1
 
 
