@@ -111,6 +111,10 @@ class Tensor:
                             "for a tensor exponent write (b * x.log()).exp()")
         return apply(R.POW, self, params=(p,))
 
+    def __rpow__(self, base):
+        raise TypeError(f"pow: a tensor exponent is not supported ({type(base).__name__} ** "
+                        "Tensor); for b ** x write (x * math.log(b)).exp()")
+
     def __getitem__(self, index):
         return apply(R.GETITEM, self, params=(_index(index),))
 

@@ -117,6 +117,9 @@ def test_a_wrong_upstream_gradient_shape_is_refused():
 def test_pow_refuses_a_tensor_exponent_with_the_way_out():
     with pytest.raises(TypeError, match=r"pow: the exponent must be a Python number.*log"):
         leaf(3) ** leaf(3)
+    with pytest.raises(TypeError, match=r"pow: a tensor exponent is not supported \(int \*\* "
+                       r"Tensor\); for b \*\* x write \(x \* math.log\(b\)\).exp\(\)"):
+        2 ** leaf(3)
 
 
 # ---------------------------------------------------------------------- targets
