@@ -44,6 +44,13 @@ def run(args):
         if missing:
             print(f"check --all: no claims yet for source(s) {', '.join(missing)}",
                   file=sys.stderr)
+    if args.claim:
+        known = {c.label for src in sources for c in src.claims}
+        unknown = [c for c in args.claim if c not in known]
+        if unknown:
+            print(f"check: no claim labelled {', '.join(map(repr, unknown))}; the labels are: "
+                  f"{', '.join(sorted(known))}", file=sys.stderr)
+            return 2
     restrict = {"T": args.steps, "H": args.hidden, "seed": args.seed}
     reports = []
     for src in sources:
