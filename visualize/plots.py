@@ -2,7 +2,8 @@
 
 For each run (a ``flow.Flow``) one column: on top |dL/dh(t)| against t on a log scale
 (with |dL(T)/dh(t)|, what reaches step t from the last step's loss alone), below a heat
-map of each step's contribution |dL/dW^(t)| to each shared parameter's gradient.
+map of each step's contribution |dL/dW^(t)| to each shared parameter's gradient, on one
+colour scale for all runs.
 """
 
 
@@ -35,6 +36,11 @@ def plot_flow(runs, path, title=None):
     n = len(runs)
     fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 6.4), squeeze=False,
                              gridspec_kw={"height_ratios": [1.25, 1]})
+    # One colour scale for every run's heat map, so runs compare at a glance.
+    with np.errstate(divide="ignore"):
+        logs = [np.log10(flow.contrib) for _, flow in runs]
+    finite = np.concatenate([h[np.isfinite(h)] for h in logs])
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0, 1)
     for col, (name, flow) in enumerate(runs):
         t = _step_numbers(flow.steps)
         top, bottom = axes[0][col], axes[1][col]
@@ -48,10 +54,7 @@ def plot_flow(runs, path, title=None):
         top.grid(True, which="major", alpha=0.3)
         top.legend(fontsize=8, loc="best")
 
-        with np.errstate(divide="ignore"):
-            heat = np.log10(flow.contrib)
-        finite = heat[np.isfinite(heat)]
-        lo, hi = (finite.min(), finite.max()) if finite.size else (0, 1)
+        heat = logs[col]
         # A contribution of exactly 0 (W^(1) multiplies h(0) = 0) has no logarithm:
         # grey, and said so, rather than a colour that would suggest a tiny value.
         cmap = plt.get_cmap("magma").with_extremes(bad="#d0d0d0")

@@ -161,7 +161,7 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
         parent.subgraph(clusters[path])
 
     kinds = {v.id: v.kind for v in graph.values}
-    scoped = {v.id: bool(v.scope) for v in graph.values}
+    scoped = {v.id: bool(v.scope) or v.kind == "collapsed" for v in graph.values}
     for e in graph.edges:
         if e.src in hidden:
             continue
