@@ -194,6 +194,23 @@ def _judge_values(v, source, claim, useful):
             v.condition = text + where
             v.max_rel_err = max(getattr(o, attr) for o in fail)
             return
+    # A sign (or layout) error that is also conditional, e.g. yhat - y for the gradient of
+    # +sum y log yhat: exactly the negative for one-hot targets, unrelated for counts.
+    for attr, text in (("rel_neg", "only up to sign (exactly -1 times the true value)"),
+                       ("rel_T", "only up to transpose (the true value in the other layout)")):
+        matched = [o for o in fail if getattr(o, attr) <= TOL]
+        if not matched:
+            continue
+        rest = [o for o in fail if getattr(o, attr) > TOL]
+        cond = separate([o.where for o in agree + matched], [o.where for o in rest],
+                        candidates(source, [o.case for o in useful], claim.steps is not None))
+        if cond is not None:
+            v.verdict = "holds-if"
+            v.condition = (f"{text}, and only when {cond.text}: so in all "
+                           f"{len(agree) + len(matched)} such case(s), in none of the "
+                           f"{len(rest)} other(s)")
+            v.max_rel_err = max([o.rel for o in agree] + [getattr(o, attr) for o in matched])
+            return
     v.verdict = "wrong"
     v.max_rel_err = max(o.rel for o in useful)
     v.condition = f"differs in {len(fail)} of {len(useful)} cases; no condition found"
