@@ -1,0 +1,351 @@
+"""Source 004: a question on the backward pass of an RNN language model, "I encounter a
+3rd-order tensor", with an answer by the differential (Frobenius product) method.
+
+Row vectors, sigmoid hidden layer, word embeddings e^(t) as inputs (the question's sizes
+under each symbol: h 1 x D_h, e 1 x d, H D_h x D_h, I d x D_h, U D_h x |V|):
+
+    h^(t) = sigmoid(z_1^(t)),   z_1^(t) = h^(t-1) H + e^(t) I + b_1
+    yhat^(t) = softmax(z_2^(t)), z_2^(t) = h^(t) U + b_2
+    J^(t) = CE(y^(t), yhat^(t)) = sum_j y_j^(t) log yhat_j^(t)       (+, as written)
+
+The sign matters: cross-entropy is usually -sum y log yhat, and the question's own
+derivation uses that, while its definition has +. The answer points this out.
+
+``dJ^(t)/dH |_t`` (the question's notation) is the derivative through step t's own use of
+H, with h^(t-1) held fixed: the network probes each step's copy H^(t), and the gradient on
+that copy of J^(t) is exactly that quantity. The total dJ^(t)/dH (through h^(t-1) too) is
+checked as a separate reading.
+
+Axes: ``H`` is D_h (the hidden size; named for ``--hidden``), ``d`` the embedding size,
+``V`` the vocabulary size |V|, ``T``, ``seed`` and ``target`` (one-hot next words as in a
+language model; probability rows; counts that do not sum to 1, which the answer's last
+step excludes by assuming y^T 1 = 1).
+"""
+import numpy as np
+
+from autograd_mini import Tensor, scope
+
+from .probe import passthrough
+from .verdicts import Bench, Case, Claim, Condition, Network, Source, mm, row
+
+TARGETS = ("one-hot", "soft", "counts")
+
+
+# ====================================================================== the network
+def forward(p, E, Y, h0, probe=passthrough):
+    """p: {"H" (D_h,D_h), "I" (d,D_h), "U" (D_h,|V|), "b1" (1,D_h), "b2" (1,|V|)} Tensors;
+    E: (T, 1, d) embedding rows e^(t); Y: (T, 1, |V|) target rows; h0: (1, D_h).
+    Returns J = sum_t J^(t), J^(t) = +sum_j y_j log yhat_j (as the question defines it)."""
+    H, I, U, b1, b2 = (p[n] for n in ("H", "I", "U", "b1", "b2"))
+    h = probe("h(0)", Tensor(h0))
+    J = 0
+    for t in range(1, len(E) + 1):
+        with scope(f"t={t}"):
+            e = probe(f"e({t})", Tensor(E[t - 1]))
+            y = probe(f"y({t})", Tensor(Y[t - 1]))
+            z1 = probe(f"z1({t})", h @ probe(f"H({t})", H) + e @ I + b1)
+            h = probe(f"h({t})", z1.sigmoid())
+            z2 = probe(f"z2({t})", h @ U + b2)
+            yhat = probe(f"yhat({t})", z2.softmax(axis=-1))
+            J = J + probe(f"J({t})", (y * yhat.log()).sum())
+    return probe("J", J)
+
+
+def targets(kind, T, V, rng):
+    """y^(t) rows, shape (T, 1, V)."""
+    if kind == "one-hot":
+        return np.eye(V)[rng.integers(0, V, size=T)][:, None, :]
+    if kind == "soft":
+        return rng.dirichlet(np.ones(V), size=T)[:, None, :]
+    if kind == "counts":
+        y = rng.integers(0, 3, size=(T, V)).astype(np.float64)
+        y[:, 0] += 2
+        return y[:, None, :]
+    raise ValueError(f"unknown target kind {kind!r}, expected one of {TARGETS}")
+
+
+def build(case):
+    """The question's network at ``case`` (H = D_h, d, V = |V|, T, seed, target)."""
+    rng = np.random.default_rng(case.seed)
+    Dh, d, V, T = case.H, case.d, case.V, case.T
+    params = {"H": rng.normal(0, 1.0 / np.sqrt(Dh), (Dh, Dh)),
+              "I": rng.normal(0, 1.0 / np.sqrt(d), (d, Dh)),
+              "U": rng.normal(0, 1.5 / np.sqrt(Dh), (Dh, V)),
+              "b1": rng.normal(0, 0.3, (1, Dh)), "b2": rng.normal(0, 0.3, (1, V))}
+    E = rng.normal(size=(T, 1, d))
+    Y = targets(case.target, T, V, rng)
+    h0 = rng.uniform(0.1, 0.9, (1, Dh))          # a sigmoid layer's previous state
+
+    def fwd(p, probe):
+        return forward(p, E, Y, h0, probe)
+    return Network(params, fwd)
+
+
+# ====================================================================== what claims read
+def _v(b, name, t):
+    return b.v(f"{name}({t})")
+
+
+def sig_diag(b, t):
+    """diag{h^(t) o (1 - h^(t))} = Diag(h) - Diag(h)^2, D_h x D_h."""
+    h = _v(b, "h", t).ravel()
+    return np.diag(h * (1 - h))
+
+
+def dh_dz1(b, t):
+    Dh = b.v("H").shape[0]
+    return b.local_jacobian(("dh/dz1", t), lambda z: z.sigmoid(),
+                            _v(b, "z1", t)).reshape(Dh, Dh)
+
+
+def dz2_dh(b, t):
+    U, b2 = Tensor(b.v("U")), Tensor(b.v("b2"))
+    Dh, V = b.v("U").shape
+    return b.local_jacobian(("dz2/dh", t), lambda h: h @ U + b2, _v(b, "h", t)).reshape(V, Dh)
+
+
+def dyhat_dz2(b, t):
+    V = b.v("U").shape[1]
+    return b.local_jacobian(("dyhat/dz2", t), lambda z: z.softmax(axis=-1),
+                            _v(b, "z2", t)).reshape(V, V)
+
+
+def dz1_dH(b, t):
+    """dz_1^(t)/dH, h^(t-1) held: [j, a, b], shape D_h x D_h x D_h, by autodiff."""
+    Dh = b.v("H").shape[0]
+    hp, e = Tensor(_v(b, "h", t - 1)), Tensor(_v(b, "e", t))
+    I, b1 = Tensor(b.v("I")), Tensor(b.v("b1"))
+    return b.local_jacobian(("dz1/dH", t), lambda H: hp @ H + e @ I + b1,
+                            b.v("H")).reshape(Dh, Dh, Dh)
+
+
+def dz1_dH_answer(b, t):
+    """The answer's dx = dH^T g as a tensor: dx_j/dH_ab = g_a 1(b = j), g = h^(t-1)^T."""
+    g = _v(b, "h", t - 1).ravel()
+    return np.einsum("jb,a->jab", np.eye(len(g)), g)
+
+
+def yhat_minus_y(b, t):
+    return _v(b, "yhat", t) - _v(b, "y", t)          # a 1 x |V| row
+
+
+def q_dz2(b, t):
+    return yhat_minus_y(b, t)
+
+
+def q_dz1(b, t):
+    """The question's second line without the '?': (yhat - y) U^T diag{h o (1 - h)}."""
+    return mm(("(yhat - y)", yhat_minus_y(b, t)), ("U^T", b.v("U").T),
+              ("diag{h o (1-h)}", sig_diag(b, t)))
+
+
+def q_dH(b, t):
+    """The question's last line: (h^(t-1))^T (yhat - y) U^T diag{h o (1 - h)}."""
+    return mm(("(h^(t-1))^T", _v(b, "h", t - 1).T), ("(yhat - y)", yhat_minus_y(b, t)),
+              ("U^T", b.v("U").T), ("diag{h o (1-h)}", sig_diag(b, t)))
+
+
+def _cols(b, t):
+    """The answer's column vectors: g = h^(t-1)^T, f = h^(t)^T, w = yhat^T, y."""
+    return (_v(b, "h", t - 1).T, _v(b, "h", t).T, _v(b, "yhat", t).T, _v(b, "y", t).T)
+
+
+def _I_w1(b, t):
+    """(I - w 1^T), |V| x |V|."""
+    w = _v(b, "yhat", t).ravel()
+    return np.eye(len(w)) - np.outer(w, np.ones(len(w)))
+
+
+def a_dz(b, t):
+    """dJ/dz = (I - w 1^T) y."""
+    _, _, _, y = _cols(b, t)
+    return mm(("(I - w1^T)", _I_w1(b, t)), ("y", y))
+
+
+def a_df(b, t):
+    return mm(("U", b.v("U")), ("(I - w1^T) y", a_dz(b, t)))
+
+
+def a_dx(b, t):
+    return mm(("(F - F^2)", sig_diag(b, t)), ("U(I - w1^T) y", a_df(b, t)))
+
+
+def a_dH(b, t):
+    """g y^T (I - 1 w^T) U^T (F - F^2)."""
+    g, _, _, y = _cols(b, t)
+    return mm(("g", g), ("y^T", y.T), ("(I - 1w^T)", _I_w1(b, t).T), ("U^T", b.v("U").T),
+              ("(F - F^2)", sig_diag(b, t)))
+
+
+def a_dH_normalized(b, t):
+    """g (y^T - w^T) U^T (F - F^2), i.e. h^(t-1)^T (y - yhat) U^T (Diag(h) - Diag(h)^2)."""
+    g, _, w, y = _cols(b, t)
+    return mm(("g", g), ("(y^T - w^T)", (y - w).T), ("U^T", b.v("U").T),
+              ("(F - F^2)", sig_diag(b, t)))
+
+
+def bptt_dH(b, t):
+    """The full dJ^(t)/dH by a hand-written backward pass through steps t..1 (the sum of
+    every step's h^(k-1)^T delta_k, delta_k = dJ^(t)/dz_1^(k))."""
+    delta = mm(("dJ/dz2", row(a_dz(b, t))), ("U^T", b.v("U").T), ("diag", sig_diag(b, t)))
+    total = mm(("h^(t-1)^T", _v(b, "h", t - 1).T), ("delta", delta))
+    for k in range(t - 1, 0, -1):
+        delta = mm(("delta", delta), ("H^T", b.v("H").T), ("diag", sig_diag(b, k)))
+        total = total + mm(("h^(k-1)^T", _v(b, "h", k - 1).T), ("delta", delta))
+    return total
+
+
+def ce_usual(b, t):
+    """Cross-entropy as usually defined, -sum_j y_j log yhat_j, from the logits."""
+    z = _v(b, "z2", t).ravel()
+    log_yhat = z - (z.max() + np.log(np.sum(np.exp(z - z.max()))))
+    return -np.sum(_v(b, "y", t).ravel() * log_yhat)
+
+
+def frobenius_footnote(b, t):
+    """A:BC, AC^T:B, B^TA:C, A^T:(BC)^T and sum(A o BC) with A = dJ/dz_1 g^T-sized
+    matrices from this step: A (D_h x D_h), B = U (D_h x |V|), C = U^T diag (|V| x D_h)."""
+    A = mm(("dJ/dx", a_dx(b, t)), ("g^T", _cols(b, t)[0].T))
+    B, C = b.v("U"), mm(("U^T", b.v("U").T), ("F - F^2", sig_diag(b, t)))
+    frob = lambda X, Y: np.trace(X.T @ Y)      # noqa: E731  (the answer's definition)
+    return np.array([frob(A @ C.T, B), frob(B.T @ A, C), frob(A.T, (B @ C).T),
+                     np.sum(A * (B @ C))])
+
+
+def frobenius_direct(b, t):
+    A = mm(("dJ/dx", a_dx(b, t)), ("g^T", _cols(b, t)[0].T))
+    BC = b.v("U") @ b.v("U").T @ sig_diag(b, t)
+    return np.full(4, np.trace(A.T @ BC))
+
+
+def grad_of(name, t_of=None):
+    return lambda b, t: b.grad(f"{name}({t})", of=f"J({t})")
+
+
+# ====================================================================== the claims
+SUMS_TO_ONE = Condition("y^(t) sums to 1 (one-hot or a probability row)",
+                        lambda case, t: case.target in ("one-hot", "soft"))
+Q, A = "question", "answer"
+_SIGN = "y - (sum_j y_j) yhat  (J = +sum y log yhat: the sign flips; = y - yhat for one-hot y)"
+
+CLAIMS = [
+    Claim("J = CE", "J^(t) = CE(y^(t), yhat^(t)) = sum_j y_j^(t) log yhat_j^(t)",
+          claimed=lambda b, t: b.v(f"J({t})"), actual=ce_usual,
+          actual_text="the cross-entropy -sum_j y_j log yhat_j (its usual definition)",
+          steps="each", where=Q,
+          note="the definition has +; cross-entropy has -: J is minus the cross-entropy"),
+    Claim("dJ/dz2", "(yhat^(t) - y^(t)) is the derivative of J w.r.t. the input to softmax "
+          "(z_2), 1 x |V|", claimed=q_dz2, actual=grad_of("z2"),
+          actual_text="dJ^(t)/dz_2^(t) by autodiff", steps="each", where=Q,
+          corrected=lambda b, t: a_dz(b, t), corrected_text=_SIGN),
+    Claim("dh/dz1", "dh^(t)/dz_1^(t) = diag{h^(t) o (1 - h^(t))} (D_h x D_h): 'the sigmoid "
+          "function whose derivative has the form sigma(1 - sigma)'",
+          claimed=sig_diag, actual=dh_dz1, actual_text="the Jacobian dh/dz_1 by autodiff",
+          steps="each", where=Q),
+    Claim("dz2/dh", "dz_2^(t)/dh^(t) = U^T (|V| x D_h)", claimed=lambda b, t: b.v("U").T,
+          actual=dz2_dh, actual_text="the Jacobian dz_2/dh by autodiff", steps="each",
+          where=Q),
+    Claim("dz1/dH", "dz_1^(t)/dH is a D_h x D_h x D_h third-order tensor; the answer: "
+          "x = H^T g + N^T e + b => dx = dH^T g, i.e. dx_j/dH_ab = g_a 1(b = j)",
+          claimed=dz1_dH_answer, actual=dz1_dH,
+          actual_text="the Jacobian dz_1^(t)/dH (h^(t-1) held) by autodiff, D_h x D_h x D_h",
+          steps="each", where=f"{Q} (shape) and {A} (elements)"),
+    Claim("line 2", "dJ^(t)/dz_1^(t) = (yhat - y) U^T diag{h o (1 - h)} (the question's "
+          "second line, before the '?')", claimed=q_dz1, actual=grad_of("z1"),
+          actual_text="dJ^(t)/dz_1^(t) by autodiff", steps="each", where=Q,
+          corrected=lambda b, t: a_dx(b, t),
+          corrected_text="(y - (sum_j y_j) yhat) U^T diag{h o (1 - h)}"),
+    Claim("dJ/dH|_t", "dJ^(t)/dH |_t = (h^(t-1))^T (yhat^(t) - y^(t)) U^T diag{h^(t) o "
+          "(1 - h^(t))} (D_h x D_h, the question's last line)",
+          claimed=q_dH, actual=grad_of("H"),
+          actual_text="dJ^(t)/dH^(t) by autodiff (step t's own copy of H)", steps="each",
+          where=Q, corrected=a_dH,
+          corrected_text="(h^(t-1))^T (y - (sum_j y_j) yhat) U^T diag{h o (1 - h)}"),
+    Claim("negative of yours", "'This result is the negative of yours': the question's "
+          "(h^(t-1))^T (yhat - y) U^T diag{..} is the gradient of -J, i.e. of -sum y log yhat",
+          claimed=q_dH, actual=lambda b, t: -b.grad(f"H({t})", of=f"J({t})"),
+          actual_text="-dJ^(t)/dH^(t) by autodiff", steps="each", where=A),
+    Claim("df", "f = sigma(x) => df = (F - F^2) dx", claimed=sig_diag, actual=dh_dz1,
+          actual_text="the Jacobian dh/dz_1 by autodiff", steps="each", where=A),
+    Claim("dz", "z = U^T f + c => dz = U^T df", claimed=lambda b, t: b.v("U").T,
+          actual=dz2_dh, actual_text="the Jacobian dz_2/dh by autodiff", steps="each",
+          where=A),
+    Claim("dw", "w = softmax(z) => dw = (W - w w^T) dz",
+          claimed=lambda b, t: np.diag(_v(b, "yhat", t).ravel())
+          - np.outer(_v(b, "yhat", t), _v(b, "yhat", t)),
+          actual=dyhat_dz2, actual_text="the Jacobian dyhat/dz_2 by autodiff", steps="each",
+          where=A),
+    Claim("dJ/dw", "dJ = y : W^-1 dw = W^-1 y : dw, so dJ/dw = W^-1 y = y / w",
+          claimed=lambda b, t: _v(b, "y", t) / _v(b, "yhat", t), actual=grad_of("yhat"),
+          actual_text="dJ^(t)/dyhat^(t) by autodiff", steps="each", where=A),
+    Claim("dJ/dz", "dJ = (I - w 1^T) y : dz, so dJ/dz = (I - w 1^T) y", claimed=a_dz,
+          actual=grad_of("z2"), actual_text="dJ^(t)/dz_2^(t) by autodiff", steps="each",
+          where=A),
+    Claim("dJ/df", "dJ = U (I - w 1^T) y : df", claimed=a_df, actual=grad_of("h"),
+          actual_text="dJ^(t)/dh^(t) by autodiff", steps="each", where=A),
+    Claim("dJ/dx", "dJ = (F - F^2) U (I - w 1^T) y : dx", claimed=a_dx, actual=grad_of("z1"),
+          actual_text="dJ^(t)/dz_1^(t) by autodiff", steps="each", where=A),
+    Claim("dJ/dH", "dJ/dH = g y^T (I - 1 w^T) U^T (F - F^2)", claimed=a_dH, actual=grad_of("H"),
+          actual_text="dJ^(t)/dH^(t) by autodiff (step t's copy)", steps="each", where=A),
+    Claim("y^T 1 = 1", "dJ/dH = g (y^T - w^T) U^T (F - F^2) = (h^(t-1))^T (y^(t) - "
+          "yhat^(t)) U^T (Diag(h^(t)) - Diag(h^(t))^2), 'assumed ... y^T 1 = 1'",
+          claimed=a_dH_normalized, actual=grad_of("H"),
+          actual_text="dJ^(t)/dH^(t) by autodiff (step t's copy)", steps="each", where=A,
+          corrected=a_dH, corrected_text="g y^T (I - 1 w^T) U^T (F - F^2), the line before "
+                                          "the assumption"),
+    Claim("full dJ/dH", "the same formula read as the full dJ^(t)/dH (through h^(t-1) as "
+          "well, not only |_t)", claimed=a_dH_normalized,
+          actual=lambda b, t: b.grad("H", of=f"J({t})"),
+          actual_text="dJ^(t)/dH by autodiff (H shared by every step)", steps="each",
+          where=f"{A} (a reading without |_t)", corrected=bptt_dH,
+          corrected_text="sum_(k<=t) (h^(k-1))^T delta_k, delta_t = (y - (sum y) yhat) U^T "
+                         "diag_t, delta_(k-1) = delta_k H^T diag_(k-1) (BPTT by hand)"),
+    Claim("footnote A:B", "A:BC = AC^T:B = B^TA:C = A^T:(BC)^T, and A:B = sum(A o B)",
+          claimed=frobenius_footnote, actual=frobenius_direct,
+          actual_text="A:BC = tr(A^T BC) computed directly (A, B, C from this step)",
+          steps="each", where=f"{A} (footnote)"),
+]
+
+SOURCE = Source(
+    id="004", title="RNN language model backward pass: the 3rd-order tensor (question and "
+                    "answer)",
+    file="004_0c4b116f2e1f8a60.txt", build=build, claims=CLAIMS,
+    base=dict(H=4, d=3, V=5, T=5, seed=0, target="one-hot"),
+    vary=dict(H=[1, 2], d=[1, 2], V=[2, 3], T=[1, 2, 5, 20], seed=[1, 2],
+              target=["soft", "counts"]),
+    conditions=[SUMS_TO_ONE],
+    summary="Row vectors, sigmoid, J = +sum y log yhat: the question's (yhat - y) formulas "
+            "are the gradient of -J (exactly the negative); the answer's differentials "
+            "hold, its last step needs y to sum to 1, and dJ/dH|_t is step t's share only.")
+
+
+# ====================================================================== per-step views
+def _fmt(a):
+    return np.array2string(np.ravel(a), precision=4, suppress_small=True, separator=" ")
+
+
+def view_states(b):
+    rows = [(t, _fmt(b.grad(f"h({t})", of="J"))) for t in range(1, b.T + 1)]
+    return ("gradient on each hidden state dJ/dh^(t), J = sum_t J^(t)",
+            ("t", "dJ/dh^(t)"), rows)
+
+
+def view_contributions(b):
+    rows = [(t, float(np.linalg.norm(b.grad(f"H({t})", of="J")))) for t in range(1, b.T + 1)]
+    total = sum(b.grad(f"H({t})", of="J") for t in range(1, b.T + 1))
+    rows.append(("sum", float(np.linalg.norm(total))))
+    rows.append(("|sum - dJ/dH|", float(np.max(np.abs(total - b.grad("H", of="J"))))))
+    return ("each step's share dJ/dH^(t) of the shared H (norms)", ("t", "|dJ/dH^(t)|"), rows)
+
+
+SOURCE.views.extend([view_states, view_contributions])
+
+
+def per_step(case=None):
+    """{"dJ/dh": [dJ/dh^(t)], "dJ/dH^(t)": [each step's share], "dJ/dH": the total}."""
+    case = case or Case(**SOURCE.base)
+    b = Bench(build(case), case)
+    steps = range(1, case.T + 1)
+    return {"dJ/dh": [b.grad(f"h({t})", of="J") for t in steps],
+            "dJ/dH^(t)": [b.grad(f"H({t})", of="J") for t in steps],
+            "dJ/dH": b.grad("H", of="J")}
