@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
-from autograd_mini import Tensor, gradcheck
+from autograd_mini import Tensor, concat, gradcheck, stack
 
 FAST = settings(max_examples=25, deadline=None, database=None, derandomize=True)
 
@@ -130,3 +130,56 @@ def test_getitem_with_repeated_indices_scatter_adds(n, idx, seed):
     for row, i in enumerate(idx):                   # by hand: each pick sends its row back
         expected[i] += g[row]
     np.testing.assert_allclose(x.grad, expected, rtol=1e-14, atol=1e-15)
+
+
+# Random programs: chains of ops over a pool of (2, 3) tensors, where any earlier value may
+# be reused (fan-out, diamonds, a tensor added to itself). They stress the order of the
+# reverse walk and the summing of gradients, which no single-op test reaches.
+W3 = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.6], [-0.4, 0.2, 0.7]])
+PROGRAM_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b.tanh(),              # bounded factor: values stay moderate
+    "div": lambda a, b: a / (b * b + 1),
+    "tanh": lambda a, b: a.tanh(),
+    "sigmoid": lambda a, b: (a * b).sigmoid(),
+    "exp": lambda a, b: a.tanh().exp(),
+    "matmul": lambda a, b: a @ Tensor(W3) + b,
+    "row mean": lambda a, b: a - a.mean(axis=0, keepdims=True),
+    "col sum": lambda a, b: a * b.sum(axis=1, keepdims=True).tanh(),
+    "softmax": lambda a, b: a.softmax(axis=-1) * b,
+    "log_softmax": lambda a, b: a.log_softmax(axis=0),
+    "gather": lambda a, b: a[np.array([1, 1])] + b[0],
+    "stack": lambda a, b: stack([a, b]).sum(axis=0),
+    "concat": lambda a, b: concat([a, b], axis=1)[:, 1:4],
+    "transpose": lambda a, b: a.T.reshape(2, 3) * b,
+    "pow": lambda a, b: (a * a + 1) ** 0.5,
+}
+
+
+@st.composite
+def programs(draw):
+    steps = []
+    for k in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(sorted(PROGRAM_OPS)))
+        pool = 2 + k                                   # two inputs, then each result
+        steps.append((op, draw(st.integers(0, pool - 1)), draw(st.integers(0, pool - 1))))
+    return steps
+
+
+def run_program(steps, x, y):
+    pool = [x, y]
+    for op, i, j in steps:
+        pool.append(PROGRAM_OPS[op](pool[i], pool[j]))
+    # every value feeds the loss, so unused branches are exercised too
+    return sum((v * float(k + 1)).sum() for k, v in enumerate(pool[2:]))
+
+
+@settings(max_examples=80, deadline=None, database=None, derandomize=True)
+@given(steps=programs(), seed=st.integers(0, 2**16))
+def test_random_programs_with_shared_values_match_finite_differences(steps, seed):
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.normal(size=(2, 3)), requires_grad=True, name="x")
+    y = Tensor(rng.normal(size=(2, 3)), requires_grad=True, name="y")
+    report = gradcheck(lambda a, b: run_program(steps, a, b), [x, y])
+    assert report, f"{steps}\n{report}"
