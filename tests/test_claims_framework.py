@@ -313,3 +313,47 @@ def test_cli_accepts_a_file_name_and_rejects_unknown_sources(capsys):
 def test_records_are_json_ready():
     report = check_source(source([TWICE, SIGN_ERROR]))
     json.dumps(records([report]))
+
+
+# ---------------------------------------------------------------------- checks that can fail
+@pytest.mark.parametrize("module", ["models.book", "models.source_003", "models.source_000"])
+def test_every_claim_that_holds_stops_holding_when_nudged_by_one_part_in_a_million(module):
+    """A verdict of 'holds' is worth something only if a slightly wrong formula would not
+    get it: scale each formula by (1 + 1e-6) and the verdict must change."""
+    import dataclasses
+    import importlib
+
+    from models.verdicts.judge import judge
+    src = importlib.import_module(module).SOURCE
+    benches = [Bench(src.build(c), c, seed=i) for i, c in enumerate(grid(src))]
+    nudged = 0
+    for claim in src.claims:
+        if judge(src, claim, benches).verdict != "holds":
+            continue
+        off = dataclasses.replace(claim, claimed=lambda b, t, f=claim.claimed:
+                                  np.asarray(f(b, t)) * (1 + 1e-6))
+        assert judge(src, off, benches).verdict != "holds", claim.label
+        nudged += 1
+    assert nudged >= 9
+
+
+def test_source_names_resolve():
+    from models.verdicts import resolve
+    assert resolve("0") == "000" and resolve("3") == "003"
+    assert resolve("/work/shared/sources/003_f7207cfa089aaafe.txt") == "003"
+    assert resolve("Goodfellow") == "book"
+    with pytest.raises(LookupError):
+        resolve("005")
+
+
+def test_check_all_json_gives_every_claim_a_verdict_and_a_reason(capsys):
+    assert check_cli.run(check_cli_args(all=True, json=True, steps=[1, 5], seed=0)) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"000", "003", "book"} <= {r["source"] for r in data}
+    for r in data:
+        assert r["statement"] and r["verdict"] in ("holds", "holds-if", "wrong", "invalid",
+                                                   "degenerate")
+        if r["verdict"] != "holds":
+            assert r["condition"] or r["counterexample"], r["claim"]
+        if r["verdict"] == "wrong":
+            assert r["counterexample"] and r["corrected"], r["claim"]
