@@ -1,19 +1,27 @@
 """Printing a SourceReport: the claims table, the per-step views, the JSON records."""
 import json
+import shutil
 import textwrap
 
 import numpy as np
 
 COLUMNS = (("claim", 12), ("statement", 40), ("verdict", 10), ("max rel err", 11),
            ("condition or counter-example", 44), ("corrected form", 34))
+WRAPPED = ("statement", "condition or counter-example", "corrected form")
 
 
-def table(report, width_scale=1.0):
-    """The claims of one source as a text table, cells wrapped to fixed widths."""
+def table(report, width_scale=None):
+    """The claims of one source as a text table, cells wrapped to fixed widths (narrowed to
+    fit the terminal, down to half width)."""
+    if width_scale is None:
+        columns = shutil.get_terminal_size(fallback=(200, 24)).columns
+        fixed = sum(w for c, w in COLUMNS if c not in WRAPPED) + 2 * len(COLUMNS)
+        text = sum(w for c, w in COLUMNS if c in WRAPPED)
+        width_scale = max(0.5, min(1.0, (columns - fixed) / text))
     src = report.source
     lines = [f"source {src.id}: {src.title}  ({src.file})",
              f"checked on {len(report.cases)} cases: {_grid_text(report.cases)}"]
-    widths = [max(6, int(w * width_scale)) for _, w in COLUMNS]
+    widths = [int(w * width_scale) if c in WRAPPED else w for c, w in COLUMNS]
     lines.append(_row([c for c, _ in COLUMNS], widths))
     lines.append("  ".join("-" * w for w in widths))
     for v in report.verdicts:
