@@ -16,6 +16,7 @@ import numpy as np
 from autograd_mini import Tensor
 
 from .goodfellow import GoodfellowRNN
+from .verdicts.compare import compare as _compare
 from .verdicts import Claim, Network, Source, check_source, mm
 
 
@@ -278,3 +279,10 @@ def equations_table(file=None):
                f"{report.fd_worst:.1e})")
     print("\n".join(out), file=file)
     return report.fd_ok
+
+
+def compare(case=None, t=None):
+    """This source's manual formulas, autodiff and finite differences side by side, at
+    ``case`` (a dict of sizes; default the source's own) and step ``t``: a list of rows
+    (label, t, manual, autodiff, numeric). ``compare_table`` prints them."""
+    return _compare(SOURCE, case, t)

@@ -9,6 +9,7 @@ failure); 1 when autodiff itself disagrees; 2 for a source that does not exist.
 import sys
 
 from .verdicts import UnknownSource, check_source, load
+from .verdicts.compare import compare_table
 from .verdicts.report import table, to_json, views
 from .verdicts.sources import MODULES, available
 
@@ -25,6 +26,9 @@ def add_arguments(parser):
                         help="random seeds for parameters and data (default: 0 1 2)")
     parser.add_argument("--claim", nargs="+", metavar="LABEL",
                         help="only the claims with these labels (e.g. 10.21)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also print each claim's manual value, autodiff and finite "
+                             "differences side by side, at the first case of the grid")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list of records (source, claim, statement, "
                              "verdict, condition, max_rel_err, counterexample, corrected)")
@@ -67,6 +71,10 @@ def run(args):
             if src.views:
                 print()
                 print(views(report))
+            if args.compare:
+                print(f"\nmanual vs autodiff vs finite differences at {report.cases[0]} "
+                      "(first entry of each quantity)")
+                print(compare_table(src, report.cases[0]))
             print()
     if args.json:
         print(to_json(reports))

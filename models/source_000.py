@@ -16,6 +16,7 @@ import numpy as np
 from autograd_mini import Tensor
 
 from .goodfellow import GoodfellowRNN
+from .verdicts.compare import compare as _compare
 from .verdicts import Claim, Condition, Network, Source, mm
 
 TARGETS = ("one-hot", "soft", "counts")
@@ -306,3 +307,10 @@ SOURCE = Source(
               target=["soft", "counts"]),
     conditions=[SUMS_TO_ONE], views=[per_step_view],
     summary="Goodfellow's RNN worked by hand: dL/do(t), dyhat/dh(tau), dL/dh(tau).")
+
+
+def compare(case=None, t=None):
+    """This source's manual formulas, autodiff and finite differences side by side, at
+    ``case`` (a dict of sizes; default the source's own) and step ``t``: a list of rows
+    (label, t, manual, autodiff, numeric). ``compare_table`` prints them."""
+    return _compare(SOURCE, case, t)

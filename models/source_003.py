@@ -16,6 +16,7 @@ from autograd_mini import Tensor
 
 from .book import (dh, dh_dW, dh_next_dh, do, do_dh, h, one_hot, per_step_view, steps,
                    tanh_jacobian, textbook_network, yhat)
+from .verdicts.compare import compare as _compare
 from .verdicts import Claim, Source, mm
 
 PARAMS = ("U", "W", "V", "b", "c")
@@ -215,3 +216,10 @@ SOURCE = Source(
     vary=dict(D=[1, 2], H=[1, 2, 3], C=[2, 4], T=[1, 2, 5, 20], seed=[1, 2]),
     views=[per_step_view],
     summary="Denominator-layout identities, grad_o, grad_h, per-step copies.")
+
+
+def compare(case=None, t=None):
+    """This source's manual formulas, autodiff and finite differences side by side, at
+    ``case`` (a dict of sizes; default the source's own) and step ``t``: a list of rows
+    (label, t, manual, autodiff, numeric). ``compare_table`` prints them."""
+    return _compare(SOURCE, case, t)

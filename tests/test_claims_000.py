@@ -133,3 +133,15 @@ def test_the_network_is_the_questions_loss_not_the_fused_one():
     Y = S.targets("one-hot", 4, 3, 3)
     assert L.item() == pytest.approx(-sum(np.log(p[k]) for p, k in
                                           zip(yhat, Y.argmax(1))), rel=1e-12)
+
+
+def test_compare_puts_manual_autodiff_and_finite_differences_side_by_side():
+    rows = {r.label: r for r in S.compare({"T": 3})}
+    assert len(rows) == len(S.CLAIMS)
+    for r in rows.values():
+        assert r.autodiff_vs_numeric < 1e-6, r.label
+    assert rows["matrix form"].manual_vs_autodiff < 1e-12
+    np.testing.assert_allclose(rows["answer, line 1"].manual, -rows["answer, line 1"].numeric,
+                               rtol=1e-6)
+    assert rows["dyhat/dh (matrix)"].manual is None
+    assert "undefined product" in rows["dyhat/dh (matrix)"].note

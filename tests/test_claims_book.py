@@ -134,3 +134,18 @@ def test_003_per_step_copies_sum_to_the_shared_gradient_and_step_1_gives_W_nothi
     # W multiplies h(0) = 0 at step 1: its copy there gets no gradient
     assert np.all(per_step["W"][0] == 0)
     assert per_step["h"].shape == (5, 5)
+
+
+def test_book_compare_and_the_cli_compare_flag(capsys):
+    from models import check_cli
+    rows = book.compare()
+    assert [r.label for r in rows] == [c.label for c in book.CLAIMS]
+    for r in rows:
+        assert r.autodiff_vs_numeric < 1e-6, r.label
+        if r.label != "10.21":
+            assert r.manual_vs_autodiff < 1e-12, r.label
+    import argparse
+    p = argparse.ArgumentParser()
+    check_cli.add_arguments(p)
+    assert check_cli.run(p.parse_args(["book", "--compare", "--steps", "3"])) == 0
+    assert "manual vs autodiff vs finite differences" in capsys.readouterr().out
