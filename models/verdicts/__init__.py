@@ -53,6 +53,9 @@ Rules for a claim, so that its verdict means something:
   H = C, t = tau, t = 1, up to sign, up to transpose) cannot name.
 
 Verdicts (judge.py): holds, holds-if, wrong, invalid, degenerate; see judge.py's docstring.
+Side by side (compare.py): ``compare(SOURCE, case, t)`` gives each claim's manual value,
+autodiff and finite differences at one case (``autograd-mini check 000 --compare``); a
+source module exposes it as ``compare(case=None, t=None)``.
 """
 from .bench import Bench
 from .claim import Case, Claim, Condition, Network, Source
