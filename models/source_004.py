@@ -218,7 +218,8 @@ def frobenius_direct(b, t):
     return np.full(4, np.trace(A.T @ BC))
 
 
-def grad_of(name, t_of=None):
+def grad_of(name):
+    """d J^(t) / d name(t) by autodiff: the step's own loss, the step's own value."""
     return lambda b, t: b.grad(f"{name}({t})", of=f"J({t})")
 
 

@@ -2,13 +2,17 @@
 loss constant (degenerate); on a sigmoid output the derivation holds; the comment's
 ds1/ds0 = w holds only without an activation. Reasons checked by hand and by finite
 differences."""
+import re
+import shlex
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from autograd_mini import Tensor, no_grad, numerical_jacobian
 from models import source_002 as S
 from models.probe import Probe
-from models.verdicts import Bench, Case, check_source
+from models.verdicts import VERDICTS, Bench, Case, check_source
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +126,24 @@ def test_per_step_contributions_sum_to_the_shared_gradient():
         assert sum(views[f"dE'/d{P}_t"]) == pytest.approx(float(views[f"dE'/d{P}"]), rel=1e-12)
     c = Case(form="answer", act="tanh", y=1, seed=0)
     assert float(views["dE'/du"]) == pytest.approx(fd(c, "u", S.SIGMOID), rel=1e-7)
+
+
+# ---------------------------------------------------------------------- the write-up
+def test_the_write_up_matches_the_tool(report):
+    """docs/sources-001-002-004.md: this source's summary row is the tool's count, and
+    every --claim in its commands names a claim of this source."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "sources-001-002-004.md").read_text()
+    row = re.search(r"^\| 002 [^|]*\|((?:\s*\d+\s*\|){6})\s*$", text, re.M)
+    total, *counts = [int(x) for x in row.group(1).split("|") if x.strip()]
+    assert total == len(report.verdicts)
+    assert counts == [report.counts()[v] for v in VERDICTS]
+    labels = {c.label for c in S.SOURCE.claims}
+    commands = re.findall(r"autograd-mini (check 002[^\n`#]*)", text)
+    assert len(commands) >= 3
+    for cmd in commands:
+        words = shlex.split(cmd)
+        if "--claim" in words:
+            for w in words[words.index("--claim") + 1:]:
+                if w.startswith("--"):
+                    break
+                assert w in labels, (cmd, w)
