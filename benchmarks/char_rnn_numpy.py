@@ -82,7 +82,7 @@ def main(argv=None):
         return subprocess.run([sys.executable, "-m", "benchmarks.char_rnn_numpy", *argv],
                               env=env).returncode
     options = dict(cell="rnn", hidden=args.hidden, bptt=args.bptt, batch=args.batch,
-                   optim="adam", lr=DEFAULT_LR["adam"], momentum=0.9, clip=5.0,
+                   optim="adam", lr=DEFAULT_LR["adam"]["rnn"], momentum=0.9, clip=5.0,
                    seed=args.seed, dtype="float64")
     text = load_text()
     chars = args.steps * args.batch * args.bptt

@@ -227,7 +227,7 @@ def test_resume_with_other_options_is_refused(tmp_path, capsys):
     assert cli(train_args(text, ckpt, 2)) == 0
     assert cli(train_args(text, ckpt, 4, "--resume", "--lr", "0.5")) == 2
     err = capsys.readouterr().err
-    assert "different options" in err and "--lr 0.002 (this run: 0.5)" in err
+    assert "different options" in err and "--lr 0.005 (this run: 0.5)" in err
     other = write_text(tmp_path, TINY[::-1] * 2)
     assert cli(train_args(other, ckpt, 4, "--resume")) == 2
     assert "trained on another text" in capsys.readouterr().err
