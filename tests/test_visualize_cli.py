@@ -62,7 +62,7 @@ def test_bad_options_exit_2_with_a_message(argv, words, tmp_path, capsys, monkey
 def test_flow_figure_from_the_command_line(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "flow.png"
-    assert main(["render", "goodfellow", "--steps", "8", "--scale", "0.5", "--scale", "4",
+    assert main(["render", "goodfellow", "--steps", "4", "--scale", "0.5", "--scale", "4",
                  "--flow", str(out)]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
 

@@ -98,7 +98,7 @@ def test_the_figure_is_written_as_png_and_svg(tmp_path):
     from visualize.plots import plot_flow
     runs = []
     for scale in (0.5, 4.0):
-        model, x, y = setup(T=12, H=8, scale=scale)
+        model, x, y = setup(T=6, H=4, scale=scale)
         run = model.forward(x, y)
         runs.append((f"scale {scale}", gradient_flow(run.loss, last_loss=run.losses[-1])))
     png = plot_flow(runs, tmp_path / "flow.png", title="test")

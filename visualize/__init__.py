@@ -9,8 +9,10 @@ Needs the graphviz Python package (the ``viz`` extra); the plots need matplotlib
 """
 from .collapse import collapse
 from .draw import draw
+from .flow import Flow, gradient_flow
 from .render import to_dot
 from .rolled import roll
 from .trace import Edge, Graph, Value, trace
 
-__all__ = ["draw", "trace", "to_dot", "collapse", "roll", "Graph", "Value", "Edge"]
+__all__ = ["draw", "trace", "to_dot", "collapse", "roll", "Graph", "Value", "Edge",
+           "gradient_flow", "Flow"]

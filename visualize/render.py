@@ -113,7 +113,9 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
     scale = ColourScale([grad_norm(v.grad) for v in graph.values] if show else [])
 
     dot = graphviz.Digraph("autograd_mini", graph_attr={
-        "rankdir": dot_rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35",
+        "rankdir": dot_rankdir, "fontname": FONT, "nodesep": "0.25",
+        # Ranks side by side (dot's LR) leave the formulas little room between boxes.
+        "ranksep": "0.6" if dot_rankdir == "LR" else "0.35",
         "newrank": "true", "labelloc": "t", "fontsize": "14", "forcelabels": "true",
         "mclimit": "0.01" if time_axis else "1"})
     dot.attr("node", fontname=FONT, fontsize="10", margin="0.08,0.04")

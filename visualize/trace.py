@@ -127,7 +127,7 @@ def _gradients(root, nodes):
     if rnode.grad is not None:
         grads = {n: n.grad for n in nodes if n.grad is not None}
         leaves = {}     # leaves: their .grad, read when the values are made
-        return grads, leaves, "kept", []
+        return grads, leaves, "kept", ["gradients kept by the last backward(keep_grads=True)"]
     if not any(n.freed for n in nodes):
         g = np.ones_like(root.data)
         grads, leaves = private_backward(rnode, nodes, g)
@@ -278,6 +278,8 @@ def param_contributions(root, nodes=None):
                 gi = rule.vjps[0](i, g, node.out, args, *node.params)
             else:
                 gi = rule.vjps[i](g, node.out, *args, *node.params)
+            if gi is None:          # the rule says no gradient flows into this input
+                continue
             if gi.shape != node.shapes[i]:
                 gi = unbroadcast(gi, node.shapes[i])
             key = (p, node)
