@@ -65,9 +65,10 @@ def roll(graph):
             n = seen_in_step.get((v.step, part), 0)
             seen_in_step[(v.step, part)] = n + 1
             key[v.id] = ("op",) + part + (n,)
+    by_id = {v.id: v for v in graph.values}
     for e in graph.edges:       # an input plays the part of its consumer's input i
-        src = graph.value(e.src) if e.src.endswith(f"_in{e.index}") else None
-        if src is not None and src.kind == "input" and e.dst in key:
+        src = by_id[e.src]
+        if src.kind == "input" and e.dst in key:
             key[src.id] = ("in", key[e.dst], e.index)
 
     templates, members = {}, {}

@@ -61,12 +61,6 @@ class Graph:
     notes: list = field(default_factory=list)
     title: str = ""
 
-    def value(self, vid):
-        for v in self.values:
-            if v.id == vid:
-                return v
-        raise KeyError(vid)
-
 
 def tape_nodes(root_node):
     """The nodes ``root_node`` depends on, oldest first. Iterative: no recursion limit."""
