@@ -2,6 +2,7 @@
 loss constant (degenerate); on a sigmoid output the derivation holds; the comment's
 ds1/ds0 = w holds only without an activation. Reasons checked by hand and by finite
 differences."""
+import dataclasses
 import re
 import shlex
 from pathlib import Path
@@ -147,3 +148,14 @@ def test_the_write_up_matches_the_tool(report):
                 if w.startswith("--"):
                     break
                 assert w in labels, (cmd, w)
+
+
+def test_every_holding_claim_can_fail(report):
+    """A check that cannot fail is no check: each formula the tool says holds, nudged by a
+    relative 1e-6, must no longer hold."""
+    held = [v.claim for v in report.verdicts if v.verdict == "holds"]
+    assert held
+    nudged = [dataclasses.replace(c, claimed=lambda b, t, f=c.claimed: np.asarray(f(b, t))
+                                  * (1 + 1e-6)) for c in held]
+    for v in check_source(dataclasses.replace(S.SOURCE, claims=nudged)).verdicts:
+        assert v.verdict != "holds", v.claim.label
