@@ -125,6 +125,15 @@ def dz1_dH_answer(b, t):
     return np.einsum("jb,a->jab", np.eye(len(g)), g)
 
 
+def q_chain(b, t):
+    """The question's first line: dJ/dz_2 (1 x |V|) dz_2/dh (|V| x D_h) dh/dz_1 (D_h x D_h)
+    dz_1/dH (D_h x D_h x D_h), every factor by autodiff; the row times the third-order
+    tensor is summed over the tensor's first index, leaving D_h x D_h."""
+    r = mm(("dJ/dz_2", row(b.grad(f"z2({t})", of=f"J({t})"))), ("dz_2/dh", dz2_dh(b, t)),
+           ("dh/dz_1", dh_dz1(b, t)))
+    return np.einsum("j,jab->ab", r.ravel(), dz1_dH(b, t))
+
+
 def yhat_minus_y(b, t):
     return _v(b, "yhat", t) - _v(b, "y", t)          # a 1 x |V| row
 
@@ -246,6 +255,11 @@ CLAIMS = [
     Claim("dz2/dh", "dz_2^(t)/dh^(t) = U^T (|V| x D_h)", claimed=lambda b, t: b.v("U").T,
           actual=dz2_dh, actual_text="the Jacobian dz_2/dh by autodiff", steps="each",
           where=Q),
+    Claim("line 1", "dJ^(t)/dH |_t = dJ/dz_2 (1 x |V|) dz_2/dh (|V| x D_h) dh/dz_1 "
+          "(D_h x D_h) dz_1/dH (D_h x D_h x D_h), a D_h x D_h result",
+          claimed=q_chain, actual=grad_of("H"),
+          actual_text="dJ^(t)/dH^(t) by autodiff (step t's own copy of H)", steps="each",
+          where=Q, note="every factor by autodiff: the chain and its shapes are judged"),
     Claim("dz1/dH", "dz_1^(t)/dH is a D_h x D_h x D_h third-order tensor; the answer: "
           "x = H^T g + N^T e + b => dx = dH^T g, i.e. dx_j/dH_ab = g_a 1(b = j)",
           claimed=dz1_dH_answer, actual=dz1_dH,

@@ -57,8 +57,8 @@ def fd_full(at, t):
 
 
 def test_counts(report):
-    assert len(report.verdicts) == 19
-    assert report.counts() == {"holds": 12, "holds-if": 7, "wrong": 0, "invalid": 0,
+    assert len(report.verdicts) == 20
+    assert report.counts() == {"holds": 13, "holds-if": 7, "wrong": 0, "invalid": 0,
                                "degenerate": 0}
 
 
@@ -128,7 +128,7 @@ def test_the_step_share_is_not_the_full_derivative(report):
 # ---------------------------------------------------------------------- what holds
 def test_the_answers_differentials_hold(report):
     v = verdicts(report)
-    for label in ("dh/dz1", "dz2/dh", "dz1/dH", "negative of yours", "df", "dz", "dw",
+    for label in ("line 1", "dh/dz1", "dz2/dh", "dz1/dH", "negative of yours", "df", "dz", "dw",
                   "dJ/dw", "dJ/dz", "dJ/df", "dJ/dx", "dJ/dH", "footnote A:B"):
         if label == "negative of yours":
             assert v[label].verdict == "holds-if" and "sums to 1" in v[label].condition
