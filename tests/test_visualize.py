@@ -288,3 +288,36 @@ def test_a_thousand_step_chain_traces_without_recursion():
             h = (W @ h).tanh()
     source = draw(h.sum()).source
     assert "... 2994 steps ..." in source
+
+
+def test_a_learner_can_follow_the_gradient_from_L5_back_to_W_at_step_1():
+    # The picture's promise, as graph structure: a chain of drawn edges from W into a
+    # box of step 1 and on to L(5), every edge between two steps drawn red.
+    model, x, y = rnn(T=5)
+    nodes, edges = parse(draw(model.forward(x, y).loss).source)
+    target = node_with(nodes, "L(5)  (")
+    w = node_with(nodes, "W  (5, 5)")
+    into = {}
+    for src, dst, attrs in edges:
+        if "style=invis" not in attrs:
+            into.setdefault(dst, []).append((src, attrs))
+    # Walk back from L(5) (iteratively), remembering how each box was reached.
+    came_from, stack = {target: None}, [target]
+    while stack:
+        node = stack.pop()
+        for src, attrs in into.get(node, []):
+            if src not in came_from:
+                came_from[src] = (node, attrs)
+                stack.append(src)
+    step1 = [src for src, dst, _ in edges if src == w and nodes[dst][0] == ("t = 1",)]
+    assert step1, "W has no edge into step 1"
+    start = next(dst for src, dst, _ in edges if src == w and nodes[dst][0] == ("t = 1",))
+    assert start in came_from, "no path from step 1's use of W to L(5)"
+    node, crossings = start, 0
+    while came_from[node] is not None:
+        nxt, attrs = came_from[node]
+        if nodes[node][0] != nodes[nxt][0]:
+            crossings += 1
+            assert 'color="#b22222"' in attrs, (node, nxt)
+        node = nxt
+    assert crossings == 4       # t = 1 -> 2 -> 3 -> 4 -> 5
