@@ -196,8 +196,8 @@ def _judge_values(v, source, claim, useful):
             return
     # A sign (or layout) error that is also conditional, e.g. yhat - y for the gradient of
     # +sum y log yhat: exactly the negative for one-hot targets, unrelated for counts.
-    for attr, text in (("rel_neg", "only up to sign (exactly -1 times the true value)"),
-                       ("rel_T", "only up to transpose (the true value in the other layout)")):
+    for attr, text, seen in (("rel_neg", "only up to sign", "exactly -1 times the true value"),
+                             ("rel_T", "only up to transpose", "the true value transposed")):
         matched = [o for o in fail if getattr(o, attr) <= TOL]
         if not matched:
             continue
@@ -206,9 +206,11 @@ def _judge_values(v, source, claim, useful):
                         candidates(source, [o.case for o in useful], claim.steps is not None))
         if cond is not None:
             v.verdict = "holds-if"
-            v.condition = (f"{text}, and only when {cond.text}: so in all "
-                           f"{len(agree) + len(matched)} such case(s), in none of the "
-                           f"{len(rest)} other(s)")
+            such = (f"in all {len(matched)} such case(s)" if not agree else
+                    f"in {len(matched)} and equal to it in {len(agree)} of the "
+                    f"{len(matched) + len(agree)} such case(s)")
+            v.condition = (f"{text}, and only when {cond.text}: {seen} {such}, unrelated to "
+                           f"it in the {len(rest)} other(s)")
             v.max_rel_err = max([o.rel for o in agree] + [getattr(o, attr) for o in matched])
             return
     v.verdict = "wrong"
