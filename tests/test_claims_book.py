@@ -4,6 +4,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_mini.errors import ShapeError
 from models import book, source_003
@@ -62,11 +64,14 @@ def test_10_21_as_printed_is_defined_only_for_one_hidden_unit(book_report):
         book.eq_10_21_printed(b2, 1)
 
 
-def test_book_parameter_gradients_by_a_numpy_bptt():
-    """An independent route for 10.22-10.28: min-char-rnn style BPTT in plain NumPy."""
-    D, H, C, T = 3, 4, 3, 6
-    m = GoodfellowRNN.init(D=D, H=H, C=C, seed=4)
-    x, y = GoodfellowRNN.example_data(T=T, D=D, C=C, seed=4)
+@settings(max_examples=12, deadline=None)
+@given(D=st.integers(1, 4), H=st.integers(1, 5), C=st.integers(2, 4), T=st.integers(1, 8),
+       seed=st.integers(0, 10_000))
+def test_book_parameter_gradients_by_a_numpy_bptt(D, H, C, T, seed):
+    """An independent route for 10.18-10.28: min-char-rnn style BPTT in plain NumPy,
+    at random sizes, against the engine."""
+    m = GoodfellowRNN.init(D=D, H=H, C=C, seed=seed)
+    x, y = GoodfellowRNN.example_data(T=T, D=D, C=C, seed=seed)
     U, W, V, bb, c = (getattr(m, n).data for n in GoodfellowRNN.PARAMS)
     hs, ps = {0: np.zeros(H)}, {}
     for t in range(1, T + 1):

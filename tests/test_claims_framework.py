@@ -357,3 +357,44 @@ def test_check_all_json_gives_every_claim_a_verdict_and_a_reason(capsys):
             assert r["condition"] or r["counterexample"], r["claim"]
         if r["verdict"] == "wrong":
             assert r["counterexample"] and r["corrected"], r["claim"]
+
+
+def test_noise_is_wrong_not_a_spurious_condition():
+    """A formula off by random noise in every case must not be explained by any
+    condition: no axis value separates 'agrees' from 'differs' when nothing agrees."""
+    noisy = Claim("noisy", "dL/dV + noise",
+                  lambda b, t: b.grad("V") + 1e-3 * np.random.default_rng(
+                      hash(b.case) % 2**32).standard_normal(b.v("V").shape),
+                  lambda b, t: b.grad("V"), "dL/dV by autodiff")
+    v = verdict(source([noisy]), "noisy")
+    assert v.verdict == "wrong" and "no condition found" in v.condition
+
+
+def test_separate_finds_single_and_joint_conditions():
+    from models.verdicts.conditions import candidates, separate
+    src = source([])
+    cases = grid(src)
+    preds = candidates(src, cases, with_steps=False)
+    good = [(c, None) for c in cases if c.H == 1]
+    bad = [(c, None) for c in cases if c.H != 1]
+    assert separate(good, bad, preds).text == "H = 1"
+    good = [(c, None) for c in cases if c.H == 1 and c.T <= 2]
+    bad = [(c, None) for c in cases if not (c.H == 1 and c.T <= 2)]
+    found = separate(good, bad, preds)
+    assert found is not None and all(found(c, t) for c, t in good)
+    assert not any(found(c, t) for c, t in bad)
+    assert separate([], bad, preds) is None
+
+
+def test_cases_where_autodiff_is_zero_are_skipped_not_counted_as_agreement():
+    """dL/dW at T = 1 is exactly zero (W multiplies h(0) = 0): those cases must not
+    confirm a formula, but the others still can."""
+    report = check_source(source([Claim("W copies", "dL/dW^(t) = delta(t) h(t-1)^T",
+                                        lambda b, t: np.outer(delta(b, t), h_prev(b, t)),
+                                        lambda b, t: b.grad(f"W({t})"), "dL/dW^(t)",
+                                        steps="each")]))
+    v = report.verdicts[0]
+    assert v.verdict == "holds"
+    first_steps = sum(1 for o in v.observations if o.t == 1)
+    assert v.uninformative == first_steps > 0
+    assert "skipped" in table(report)
