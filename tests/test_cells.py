@@ -187,3 +187,20 @@ def test_same_numbers_as_torch(cls):
     np.testing.assert_allclose(run.h[-1].data, h.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(cell.W_h.grad, ref.weight_hh.grad.numpy().T, rtol=1e-10)
     np.testing.assert_allclose(cell.W_x.grad, ref.weight_ih.grad.numpy().T, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cls", CELLS)
+def test_float32_stays_float32(cls):
+    """A float32 cell (as a training loop may use) computes and differentiates in float32,
+    and its numbers match the float64 cell to float32 precision."""
+    cell32 = cls.init(D=3, H=2, seed=6, dtype=np.float32)
+    cell64 = cls(*(Tensor(p.data.astype(np.float64), requires_grad=True)
+                   for p in cell32.parameters().values()))
+    xs = np.random.default_rng(6).standard_normal((4, 2, 3))
+    run32, run64 = cell32.forward(xs), cell64.forward(xs)
+    run32.h[-1].sum().backward()
+    run64.h[-1].sum().backward()
+    assert run32.h[-1].dtype == np.float32
+    for p32, p64 in zip(cell32.parameters().values(), cell64.parameters().values()):
+        assert p32.grad.dtype == np.float32
+        np.testing.assert_allclose(p32.grad, p64.grad, rtol=1e-4, atol=1e-6)
