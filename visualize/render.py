@@ -113,7 +113,9 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
     scale = ColourScale([grad_norm(v.grad) for v in graph.values] if show else [])
 
     dot = graphviz.Digraph("autograd_mini", graph_attr={
-        "rankdir": dot_rankdir, "fontname": FONT, "nodesep": "0.25",
+        "rankdir": dot_rankdir, "fontname": FONT,
+        # Boxes of one rank sit close: across time that is most of the picture's width.
+        "nodesep": "0.12" if time_axis else "0.25",
         # Ranks side by side (dot's LR) leave the formulas little room between boxes.
         "ranksep": "0.6" if dot_rankdir == "LR" else "0.35",
         "newrank": "true", "labelloc": "t", "fontsize": "14", "forcelabels": "true",
