@@ -98,14 +98,21 @@ def roll(graph):
         return templates[key[vid]].id if vid in key else vid
 
     step_of = {v.id: v.step for v in graph.values}
+    scoped = {v.id: bool(v.scope) for v in graph.values}
     merged, count = {}, {}      # dicts keep insertion order: the DOT text is stable
     for e in graph.edges:
         src, dst = tid(e.src), tid(e.dst)
         s0, s1 = step_of.get(e.src), step_of.get(e.dst)
-        recurrent = s0 is not None and s1 is not None and s0 != s1
-        k = (src, dst, e.index, recurrent)
+        # The recurrence is an edge from one step into the next; sums outside the steps
+        # (loss = loss + L(t)) merely collect, and are drawn as ordinary edges.
+        recurrent = s0 is not None and s1 is not None and s0 != s1 and scoped[e.dst]
+        k = (src, dst, recurrent)
         if k not in merged:
             merged[k] = Edge(src, dst, e.formula, e.index, recurrent=recurrent)
+        elif e.formula and e.formula not in merged[k].formula:
+            # One box feeding both inputs of another across steps (L(1) and L(2) into
+            # the same rolled add): one edge with both formulas.
+            merged[k].formula += f" | {e.formula}"
         count[k] = count.get(k, 0) + 1
     params = {v.id for v in graph.values if v.kind == "param"}
     for k, e in merged.items():
