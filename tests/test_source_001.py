@@ -12,6 +12,7 @@ from autograd_mini import Tensor, no_grad, numerical_jacobian
 from models import source_001 as S
 from models.probe import Probe
 from models.verdicts import VERDICTS, Bench, Case, check_source
+from models.verdicts.report import views
 
 BASE = dict(M=3, H=4, C=3, T=4, seed=0, act="tanh", target="one-hot")
 
@@ -214,17 +215,17 @@ def test_50_is_the_third_order_tensor():
 # ---------------------------------------------------------------------- per-step views
 def test_per_step_contributions_sum_to_the_shared_gradient():
     c = case(T=4)
-    views = S.per_step(c)
+    per_step = S.per_step(c)
     for P in "WUV":
-        steps = views[f"dL/d{P}^(t)"]
+        steps = per_step[f"dL/d{P}^(t)"]
         assert len(steps) == 4
-        np.testing.assert_allclose(sum(steps), views[f"dL/d{P}"], rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(views[f"dL/d{P}"], fd_grad(c, P, "L"), rtol=1e-6,
+        np.testing.assert_allclose(sum(steps), per_step[f"dL/d{P}"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(per_step[f"dL/d{P}"], fd_grad(c, P, "L"), rtol=1e-6,
                                    atol=1e-9)
     # the gradient on s_t: by finite differences on an offset added to s_t
     net = S.build(c)
     params = {n: Tensor(a) for n, a in net.params.items()}
-    s2 = views["dL/ds"][1]
+    s2 = per_step["dL/ds"][1]
 
     def loss_with(offset):
         with no_grad():
@@ -235,7 +236,6 @@ def test_per_step_contributions_sum_to_the_shared_gradient():
 
 
 def test_views_render(report):
-    from models.verdicts.report import views
     text = views(report)
     assert "dL/ds_t" in text and "|dL/dW^(t)|" in text and "sum" in text
 
