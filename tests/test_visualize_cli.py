@@ -102,3 +102,19 @@ def test_render_makes_a_png_of_three_hundred_steps(tmp_path):
     out = tmp_path / "long.png"
     assert main(["render", "goodfellow", "--steps", "300", "-o", str(out)]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+# Edges from one step into the next, per boundary, read off the cells' equations:
+# LSTM: h(t-1) into h @ W_h, c(t-1) into f * c; GRU: h(t-1) into h @ W_h and into z * h.
+@pytest.mark.parametrize("model, params, carried", [("lstm", ("W_x", "W_h", "b", "V"), 2),
+                                                    ("gru", ("W_x", "W_h", "b_x", "b_h", "V"), 2)])
+def test_the_cells_render_too_with_their_state_carried_between_steps(model, params, carried,
+                                                                      tmp_path):
+    out = tmp_path / f"{model}.dot"
+    assert main(["render", model, "--steps", "3", "--hidden", "2", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert [f'label="t = {t}"' in text for t in (1, 2, 3)] == [True] * 3
+    for name in params:
+        assert text.count(f"<B>{name}  (") == 1, name
+    red = [line for line in text.splitlines() if " -> " in line and '[color="#b22222"' in line]
+    assert len(red) == 2 * carried      # 2 step boundaries

@@ -3,6 +3,7 @@
     autograd-mini render goodfellow --steps 5 -o rnn.svg
     autograd-mini render goodfellow --steps 300 -o long.svg          # middle steps collapse
     autograd-mini render goodfellow --rolled -o rolled.png
+    autograd-mini render lstm --steps 3 -o lstm.svg                  # also gru
     autograd-mini render goodfellow --steps 50 --hidden 32 --scale 0.5 --scale 4 \\
         --flow flow.png                                              # vanishing vs exploding
 """
@@ -24,21 +25,56 @@ def _goodfellow(steps, hidden, seed, scale):
     return run.loss, run.losses[-1]
 
 
-MODELS = {"goodfellow": (_goodfellow, "Goodfellow et al.'s textbook RNN (Deep Learning 10.2.2)")}
+def _cell(kind):
+    """An LSTM or GRU cell (models/cells.py) with a softmax readout o(t) = h(t) @ V and
+    the same data and loss as the textbook RNN. ``scale`` multiplies the recurrent
+    weights W_h of PyTorch's initialisation (1 leaves them as they are)."""
+    def build(steps, hidden, seed, scale):
+        import numpy as np
+
+        from autograd_mini import Tensor, scope, softmax_cross_entropy
+        from models.cells import GRU, LSTM
+        from models.goodfellow import GoodfellowRNN
+        cell = {"lstm": LSTM, "gru": GRU}[kind].init(D=4, H=hidden, seed=seed)
+        if scale != 1:
+            cell.W_h = Tensor(cell.W_h.data * scale, requires_grad=True, name="W_h")
+        rng = np.random.default_rng(seed)
+        V = Tensor(rng.normal(0, 1 / np.sqrt(hidden), (hidden, 3)), requires_grad=True,
+                   name="V")
+        x, y = GoodfellowRNN.example_data(T=steps, D=4, C=3, seed=seed)
+        state, loss = cell.initial_state(), None
+        for t in range(1, steps + 1):
+            with scope(f"t={t}"):
+                h, state = cell.step(Tensor(x[t - 1]), state)
+                h.named(f"h({t})")
+                L = softmax_cross_entropy((h @ V).named(f"o({t})"), int(y[t - 1]))
+                L.named(f"L({t})")
+            loss = L if loss is None else loss + L
+        return loss.named("L"), L
+    return build
+
+
+# name: (build(steps, hidden, seed, scale) -> (loss, last step's loss), default scale, help)
+MODELS = {
+    "goodfellow": (_goodfellow, 0.5, "Goodfellow et al.'s textbook RNN (Deep Learning 10.2.2)"),
+    "lstm": (_cell("lstm"), 1.0, "an LSTM cell (models/cells.py) with a softmax readout"),
+    "gru": (_cell("gru"), 1.0, "a GRU cell (models/cells.py) with a softmax readout"),
+}
 
 
 def add_arguments(parser):
     parser.add_argument("model", metavar="MODEL", choices=sorted(MODELS),
-                        help="; ".join(f"{k}: {v[1]}" for k, v in MODELS.items()))
+                        help="; ".join(f"{k}: {v[2]}" for k, v in MODELS.items()))
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="the picture; the suffix picks the format: .svg .png .pdf .dot")
     parser.add_argument("--steps", type=int, default=5, help="time steps T (default 5)")
     parser.add_argument("--hidden", type=int, default=5, help="hidden units H (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and data")
     parser.add_argument("--scale", type=float, action="append", metavar="S",
-                        help="weight scale: W ~ N(0, S^2/H), so S near W's spectral radius "
-                             "(default 0.5). Give it twice to put two runs side by side in "
-                             "the --flow figure (e.g. --scale 0.5 --scale 4)")
+                        help="weight scale. goodfellow: W ~ N(0, S^2/H), so S is near "
+                             "W's spectral radius (default 0.5); lstm, gru: S times the "
+                             "recurrent weights W_h (default 1). Give it twice to put two "
+                             "runs side by side in the --flow figure (--scale 0.5 --scale 4)")
     parser.add_argument("--rolled", action="store_true",
                         help="draw one step, with the recurrence as a back-edge")
     parser.add_argument("--no-grads", dest="grads", action="store_false",
@@ -80,8 +116,8 @@ def run(args):
     if problem:
         print(f"autograd-mini render: error: {problem}", file=sys.stderr)
         return 2
-    build = MODELS[args.model][0]
-    scales = args.scale or [0.5]
+    build, default_scale, _ = MODELS[args.model]
+    scales = args.scale or [default_scale]
     if args.output:
         from .draw import draw
         start = time.perf_counter()
