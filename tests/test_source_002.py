@@ -159,3 +159,14 @@ def test_every_holding_claim_can_fail(report):
                                   * (1 + 1e-6)) for c in held]
     for v in check_source(dataclasses.replace(S.SOURCE, claims=nudged)).verdicts:
         assert v.verdict != "holds", v.claim.label
+
+
+def test_a_corrected_formula_on_a_degenerate_loss_is_not_confirmed():
+    """judge.py: a corrected form checked where autodiff is 0 in every case cannot be
+    confirmed (it used to raise IndexError); the claim itself stays degenerate."""
+    gut = next(c for c in S.SOURCE.claims if c.label == "w1 not in it?")
+    claim = dataclasses.replace(gut, corrected=S.final_u(S.AS_WRITTEN),
+                                corrected_text="keep w_1")
+    v = check_source(dataclasses.replace(S.SOURCE, claims=[claim])).verdicts[0]
+    assert v.verdict == "degenerate"
+    assert not v.corrected_ok and "cannot be confirmed" in v.corrected

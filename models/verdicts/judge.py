@@ -247,6 +247,9 @@ def _check_corrected(claim, benches):
     if not bad and useful:
         worst = max(o.rel for o in useful)
         return f"{claim.corrected_text}  [checked: holds, max rel err {worst:.1e}]", True
+    if not bad:         # every case uninformative: a zero gradient confirms no formula
+        return (f"{claim.corrected_text}  [checked: cannot be confirmed, autodiff gives 0 in "
+                "every case]"), False
     why = bad[0].error or f"rel err {bad[0].rel:.1e} at {bad[0].case}"
     return f"{claim.corrected_text}  [checked: DOES NOT HOLD ({why})]", False
 
