@@ -137,7 +137,7 @@ def run(args):
             runs = []
             for s in scales:
                 loss, last = build(args.steps, args.hidden, args.seed, s)
-                runs.append((f"{args.model}, scale of W = {s:g}",
+                runs.append((f"{args.model}, weight scale {s:g}",
                              gradient_flow(loss, last_loss=last)))
             plot_flow(runs, args.flow, title=f"gradient flow through T = {args.steps} steps "
                                              f"(H = {args.hidden})")
