@@ -137,8 +137,9 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     # A VJP's result is never in here: it may be a view of g or share g with a sibling.
     owned = set()
     anomaly = context.anomaly_mode
+    pop = pending.pop
     for node in _graph(root):
-        g = pending.pop(node, None)
+        g = pop(node, None)
         if g is None:
             continue
         if node.freed:
@@ -154,21 +155,21 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
                 tg = g.copy() if t.grad is None else t.grad + g
                 t.grad = tg if tg.__class__ is np.ndarray else np.asarray(tg)   # 0-d: scalar
         rule = node.rule
-        out = node.out
-        args = node.saved if rule.saves_inputs else node.shapes
-        params = node.params
         shapes = node.shapes
+        args = node.saved if rule.saves_inputs else shapes
         vjps = rule.vjps
         variadic = rule.variadic
+        if not variadic:            # every input's VJP takes the same arguments: pack once
+            vjp_args = (g, node.out, *args, *node.params)
         i = -1
         for p in (node._first, node._second) if node._many is None else node._many:
             i += 1
             if p is None:
                 continue
             if variadic:
-                gi = vjps[0](i, g, out, args, *params)
+                gi = vjps[0](i, g, node.out, args, *node.params)
             else:
-                gi = vjps[i](g, out, *args, *params)
+                gi = vjps[i](*vjp_args)
             if gi is None:          # the rule says no gradient flows into this input
                 continue
             shape = shapes[i]
