@@ -321,3 +321,26 @@ def test_a_learner_can_follow_the_gradient_from_L5_back_to_W_at_step_1():
             assert 'color="#b22222"' in attrs, (node, nxt)
         node = nxt
     assert crossings == 4       # t = 1 -> 2 -> 3 -> 4 -> 5
+
+
+def test_collapsing_keeps_every_parameter_edge_for_any_length_and_limit():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=12, deadline=None)
+    @given(T=st.integers(1, 14), keep=st.integers(2, 8))
+    def check(T, keep):
+        model, x, y = rnn(T=T, H=3)
+        nodes, edges = parse(draw(model.forward(x, y).loss, max_steps=keep).source)
+        clusters = sorted({s[0] for s, _ in nodes.values() if s},
+                          key=lambda c: int(c.split("= ")[1]))
+        kept = list(range(1, T + 1)) if T <= keep else \
+            list(range(1, (keep + 1) // 2 + 1)) + list(range(T - keep // 2 + 1, T + 1))
+        assert clusters == [f"t = {t}" for t in kept]
+        boxes = {k for k, (_, text) in nodes.items() if "steps ..." in text}
+        assert len(boxes) == (1 if T > keep else 0)
+        for name in PARAMS:
+            pid = node_with(nodes, f"{name}  (")
+            into = {nodes[d][0][0] if nodes[d][0] else d for s, d, _ in edges if s == pid}
+            assert into == {f"t = {t}" for t in kept} | boxes, name
+
+    check()
