@@ -194,7 +194,9 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
                 np.add(prev, gi, out=prev)
             else:
                 total = sums[p] = prev + gi
-                if total.__class__ is np.ndarray:   # 0-d sums come back as NumPy scalars
+                # 0-d sums come back as NumPy scalars; and on one element, NumPy's
+                # in-place add (~1 µs, it checks for overlap) is slower than a new sum.
+                if total.__class__ is np.ndarray and total.size > 1:
                     owned.add(p)
         if not retain_graph:
             node.release()
