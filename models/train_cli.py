@@ -199,6 +199,9 @@ def add_arguments(parser):
     a("--metrics", type=Path, default=None, metavar="FILE",
       help="write a JSON summary here (and, with matplotlib, FILE's .png loss curve)")
     a("--no-progress", action="store_true", help="no progress bar (log lines instead)")
+    a("--blas-threads", type=_positive_int, default=1, metavar="N",
+      help="BLAS threads while training (needs threadpoolctl; default: 1, the fastest "
+           "for these small matrices, by far on a busy machine)")
 
 
 def run(args):
@@ -237,12 +240,13 @@ def _run(args):
           + (f"; resumed at step {trainer.step}" if args.resume else ""), flush=True)
 
     stop = _StopOnCtrlC()
+    threads = _blas_threads(args.blas_threads)
     bar = _progress(args, trainer)
     per_step = o["batch"] * o["bptt"]
     train_time, trained = 0.0, 0
     start_step = trainer.step
     try:
-        with stop:
+        with stop, threads:
             while trainer.step < args.steps and not stop.requested:
                 t0 = time.perf_counter()
                 trainer.train_step()
@@ -342,6 +346,19 @@ def _plot(png, trainer):
 
 
 # ---------------------------------------------------------------------- helpers
+def _blas_threads(n):
+    """A context that runs BLAS on ``n`` threads, or does nothing without threadpoolctl.
+    NumPy's OpenBLAS starts one thread per core; on (32, 128) matrices the threads cost
+    more than they save, and when the cores are busy they wait on each other (measured
+    here: a training step 5-10x slower on 2 shared cores)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        from contextlib import nullcontext
+        return nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
+
+
 class _StopOnCtrlC:
     """The first Ctrl-C asks the loop to stop after the current step (so the checkpoint
     is consistent); a second one interrupts at once."""
