@@ -241,7 +241,7 @@ def _run(args):
 
     stop = _StopOnCtrlC()
     threads = _blas_threads(args.blas_threads)
-    bar = _progress(args, trainer)
+    bar = _Progress(args, trainer)
     per_step = o["batch"] * o["bptt"]
     train_time, trained = 0.0, 0
     start_step = trainer.step
@@ -385,7 +385,7 @@ class _StopOnCtrlC:
             signal.signal(signal.SIGINT, self._before)
 
 
-class _progress:
+class _Progress:
     """A tqdm bar (step, smoothed loss, bits per character, chars/s), or log lines when
     tqdm is missing or --no-progress."""
 

@@ -328,3 +328,28 @@ def test_vocabulary_is_sorted_and_round_trips():
     assert vocab.chars == "!abn"
     assert vocab.decode(vocab.encode("nab!")) == "nab!"
     assert list(vocab.encode("ab")) == [1, 2]
+
+
+def test_float32_runs_and_resumes(tmp_path, capsys):
+    text = write_text(tmp_path)
+    whole, part = tmp_path / "whole.npz", tmp_path / "part.npz"
+    assert cli(train_args(text, whole, 6, "--dtype", "float32", cell="gru")) == 0
+    assert cli(train_args(text, part, 3, "--dtype", "float32", cell="gru")) == 0
+    assert cli(train_args(text, part, 6, "--dtype", "float32", "--resume", cell="gru")) == 0
+    a, b = saved(whole), saved(part)
+    assert a["param.W_h"].dtype == np.float32
+    for k in a:
+        if k.startswith("param."):
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_bad_options_are_clear_errors(tmp_path, capsys):
+    text = write_text(tmp_path)
+    assert cli(["train", "char-rnn", "--text", str(text), "--resume"]) == 2
+    assert "--resume needs --checkpoint PATH" in capsys.readouterr().err
+    assert cli(["train", "char-rnn", "--text", str(text), "--prompt", "XYZ", "--batch", "2",
+                "--bptt", "8", "--steps", "1"]) == 2
+    assert "--prompt 'XYZ': character 'X' is not in the vocabulary" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["train", "char-rnn", "--hidden", "0"])
+    assert "expected a positive integer, got '0'" in capsys.readouterr().err
