@@ -45,6 +45,10 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be resumed: missing, damaged, or from another run."""
 
 
+class OptionError(ValueError):
+    """Options that do not fit together, or a path that cannot be written."""
+
+
 # ---------------------------------------------------------------------- the run
 class Trainer:
     """Everything a run is: model, optimizer, data streams, step, carried state.
@@ -207,7 +211,7 @@ def add_arguments(parser):
 def run(args):
     try:
         return _run(args)
-    except (TextError, CheckpointError, FloatingPointError) as e:
+    except (TextError, CheckpointError, OptionError, FloatingPointError) as e:
         print(f"autograd-mini train: error: {e}", file=sys.stderr)
         return 2
 
@@ -221,9 +225,12 @@ def options_of(args):
 
 def _run(args):
     if args.resume and args.checkpoint is None:
-        raise CheckpointError("--resume needs --checkpoint PATH (the run to continue)")
+        raise OptionError("--resume needs --checkpoint PATH (the run to continue)")
     if not 0 <= args.momentum < 1:
-        raise CheckpointError(f"--momentum must be in [0, 1), got {args.momentum}")
+        raise OptionError(f"--momentum must be in [0, 1), got {args.momentum}")
+    for flag, path in (("--checkpoint", args.checkpoint), ("--metrics", args.metrics)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise OptionError(f"{flag} {path}: the folder {path.parent} does not exist")
     text = load_text(args.text)
     trainer = Trainer(text, options_of(args))
     try:

@@ -353,3 +353,5 @@ def test_bad_options_are_clear_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli(["train", "char-rnn", "--hidden", "0"])
     assert "expected a positive integer, got '0'" in capsys.readouterr().err
+    assert cli(train_args(text, tmp_path / "no" / "c.npz", 2)) == 2
+    assert "the folder" in capsys.readouterr().err
