@@ -164,7 +164,8 @@ class CharRNN:
 
         core = None
         if cell == "rnn":
-            params = {"W_xh": p("W_xh", V, H), "W_hh": p("W_hh", H, H), "b_h": p("b_h", H, zero=True)}
+            params = {"W_xh": p("W_xh", V, H), "W_hh": p("W_hh", H, H),
+                      "b_h": p("b_h", H, zero=True)}
         else:
             core = (LSTM if cell == "lstm" else GRU).init(V, H, seed=seed + 1, dtype=dtype)
             params = dict(core.parameters())
@@ -224,9 +225,14 @@ class CharRNN:
         after T steps, still attached to the graph: detach it before the next chunk).
         """
         chunk = np.asarray(chunk)
-        B, T = chunk.shape[0], chunk.shape[1] - 1
+        if chunk.ndim != 2 or chunk.shape[1] < 2 or chunk.dtype.kind not in "iu":
+            raise ValueError(f"CharRNN.loss: chunk of shape {chunk.shape} and dtype "
+                             f"{chunk.dtype}; expected integer ids of shape (B, T + 1), T >= 1")
+        if chunk.size and (chunk.min() < 0 or chunk.max() >= self.vocab_size):
+            raise ValueError(f"CharRNN.loss: ids must be in [0, {self.vocab_size - 1}] "
+                             f"(the vocabulary), got {chunk.min()}..{chunk.max()}")
         hs = []
-        for t in range(T):
+        for t in range(chunk.shape[1] - 1):
             with scope(f"t={t + 1}"):
                 h, state = self.step(chunk[:, t], state)
             hs.append(h)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd_mini import Tensor
 from autograd_mini.optim import OPTIMIZERS, clip_grad_norm
 from models.char_rnn import (CELLS, DEFAULT_TEXT, LN2, CharRNN, TextError, Vocabulary,
                              load_text, sample, streams)
@@ -157,7 +158,6 @@ class Trainer:
         self.optimizer.load_state_dict(d)
         self.step = int(meta["step"])
         self.smoothed = meta["smoothed"]
-        from autograd_mini import Tensor
         state = tuple(Tensor(d[f"state.{i}"]) for i in range(meta["states"]))
         self.state = None if not state else (state if len(state) > 1 else state[0])
         self.history = [float(v) for v in d["history"]]

@@ -13,7 +13,6 @@ import pytest
 
 from autograd_mini import Tensor, gradcheck
 from autograd_mini.cli import main as cli
-from models import train_cli
 from models.char_rnn import (CharRNN, TextError, Vocabulary, evaluate, load_text,
                              min_char_rnn_bptt, sample, streams)
 from models.train_cli import Trainer
@@ -355,3 +354,12 @@ def test_bad_options_are_clear_errors(tmp_path, capsys):
     assert "expected a positive integer, got '0'" in capsys.readouterr().err
     assert cli(train_args(text, tmp_path / "no" / "c.npz", 2)) == 2
     assert "the folder" in capsys.readouterr().err
+
+
+def test_bad_chunks_are_named():
+    model = CharRNN.init("rnn", 5, 4)
+    state = model.initial_state(2)
+    with pytest.raises(ValueError, match=r"expected integer ids of shape \(B, T \+ 1\)"):
+        model.loss(np.zeros(6, dtype=int), state)
+    with pytest.raises(ValueError, match=r"ids must be in \[0, 4\].*got 0..7"):
+        model.loss(np.array([[0, 7], [1, 2]]), state)
