@@ -363,3 +363,11 @@ def test_bad_chunks_are_named():
         model.loss(np.zeros(6, dtype=int), state)
     with pytest.raises(ValueError, match=r"ids must be in \[0, 4\].*got 0..7"):
         model.loss(np.array([[0, 7], [1, 2]]), state)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_a_diverged_run_stops_with_advice():
+    trainer = Trainer(TINY * 4, options())
+    trainer.model.params["b_y"].data[0] = np.inf     # as if the updates had blown up
+    with pytest.raises(FloatingPointError, match=r"step 1: the loss is (nan|inf).*smaller --lr"):
+        trainer.train_step()
