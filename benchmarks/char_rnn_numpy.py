@@ -1,12 +1,13 @@
 """Characters per second: the char-RNN trained by autograd_mini vs the same network by hand.
 
-    python -m benchmarks.char_rnn_numpy [--steps 200] [--hidden 128] [--batch 32] [--bptt 32]
+    python -m benchmarks.char_rnn_numpy [--cell rnn|lstm] [--steps 200] [--hidden 128]
+                                        [--batch 32] [--bptt 32]
 
-Both sides train the vanilla rnn of models/char_rnn.py on the shipped text, from the same
+Both sides train the rnn (or lstm) of models/char_rnn.py on the shipped text, from the same
 weights, on the same chunks, with the same global-norm clipping and Adam:
 - autograd_mini: ``models.train_cli.Trainer`` (what ``autograd-mini train char-rnn`` runs);
 - NumPy by hand: ``models.char_rnn.min_char_rnn_bptt`` (min-char-rnn's forward cache and
-  backward loop) with clipping and Adam written out below.
+  backward loop), or ``lstm_bptt`` below, with clipping and Adam written out below.
 It prints the time per step, characters per second, and the largest difference between
 the two runs' losses, which should be rounding error only: the same network, trained
 the same way, by two routes.
@@ -28,9 +29,57 @@ from models.char_rnn import LN2, load_text, min_char_rnn_bptt
 from models.train_cli import DEFAULT_LR, Trainer
 
 
+def lstm_bptt(params, chunk, state):
+    """The lstm char model's loss and gradients on one chunk, by hand (same layout as
+    models/cells.py: fused gates i, f, g, o; one-hot input, so ``x W_x`` is row x of W_x).
+    state: (h0, c0), each (B, H). Returns (mean nats, {name: gradient}, (h(T), c(T)))."""
+    W_x, W_h, b, W_hy, b_y = (params[n] for n in ("W_x", "W_h", "b", "W_hy", "b_y"))
+    B, T = chunk.shape[0], chunk.shape[1] - 1
+    H = W_h.shape[0]
+    N, rows = B * T, np.arange(B)
+    hs, cs = {-1: state[0]}, {-1: state[1]}
+    gates, ps = {}, {}
+    loss = 0.0
+    for t in range(T):
+        z = W_x[chunk[:, t]] + hs[t - 1] @ W_h + b                     # (B, 4H)
+        i, f, o = (1 / (1 + np.exp(-z[:, k * H:(k + 1) * H])) for k in (0, 1, 3))
+        g = np.tanh(z[:, 2 * H:3 * H])
+        cs[t] = f * cs[t - 1] + i * g
+        tc = np.tanh(cs[t])
+        hs[t] = o * tc
+        gates[t] = (i, f, g, o, tc)
+        y = hs[t] @ W_hy + b_y
+        e = np.exp(y - y.max(axis=1, keepdims=True))
+        ps[t] = e / e.sum(axis=1, keepdims=True)
+        loss += -np.log(ps[t][rows, chunk[:, t + 1]]).sum()
+    grads = {n: np.zeros_like(a) for n, a in params.items()}
+    dhnext, dcnext = np.zeros_like(state[0]), np.zeros_like(state[1])
+    dz = np.empty((B, 4 * H))
+    for t in reversed(range(T)):
+        i, f, g, o, tc = gates[t]
+        dy = ps[t].copy()
+        dy[rows, chunk[:, t + 1]] -= 1
+        dy /= N
+        grads["W_hy"] += hs[t].T @ dy
+        grads["b_y"] += dy.sum(axis=0)
+        dh = dy @ W_hy.T + dhnext
+        dc = dh * o * (1 - tc ** 2) + dcnext              # through h = o * tanh(c)
+        dz[:, :H] = dc * g * i * (1 - i)                  # input gate
+        dz[:, H:2 * H] = dc * cs[t - 1] * f * (1 - f)     # forget gate
+        dz[:, 2 * H:3 * H] = dc * i * (1 - g ** 2)        # candidate
+        dz[:, 3 * H:] = dh * tc * o * (1 - o)             # output gate
+        np.add.at(grads["W_x"], chunk[:, t], dz)
+        grads["W_h"] += hs[t - 1].T @ dz
+        grads["b"] += dz.sum(axis=0)
+        dhnext = dz @ W_h.T
+        dcnext = dc * f
+    return loss / N, grads, (hs[T - 1], cs[T - 1])
+
+
 def numpy_training(trainer, steps):
-    """Train a copy of ``trainer``'s initial rnn by hand; returns (losses, seconds)."""
+    """Train a copy of ``trainer``'s initial network by hand; returns (losses, seconds)."""
     o = trainer.options
+    bptt = lstm_bptt if o["cell"] == "lstm" else min_char_rnn_bptt
     params = {n: p.data.copy() for n, p in trainer.model.parameters().items()}
     m = {n: np.zeros_like(a) for n, a in params.items()}
     v = {n: np.zeros_like(a) for n, a in params.items()}
@@ -42,9 +91,10 @@ def numpy_training(trainer, steps):
     for step in range(steps):
         k = step % trainer.chunks_per_epoch
         if k == 0:
-            h = np.zeros((B, H))
+            h = np.zeros((B, H)) if bptt is min_char_rnn_bptt else \
+                (np.zeros((B, H)), np.zeros((B, H)))
         chunk = trainer.data[:, k * T:k * T + T + 1]
-        loss, grads, h = min_char_rnn_bptt(params, chunk, h)
+        loss, grads, h = bptt(params, chunk, h)
         norm = np.sqrt(sum(np.vdot(g, g) for g in grads.values()))
         if norm > o["clip"]:                              # clip the global norm
             for g in grads.values():
@@ -66,6 +116,7 @@ def autograd_training(trainer, steps):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cell", choices=["rnn", "lstm"], default="rnn")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--batch", type=int, default=32)
@@ -81,12 +132,12 @@ def main(argv=None):
         argv = sys.argv[1:] if argv is None else list(argv)
         return subprocess.run([sys.executable, "-m", "benchmarks.char_rnn_numpy", *argv],
                               env=env).returncode
-    options = dict(cell="rnn", hidden=args.hidden, bptt=args.bptt, batch=args.batch,
-                   optim="adam", lr=DEFAULT_LR["adam"]["rnn"], momentum=0.9, clip=5.0,
+    options = dict(cell=args.cell, hidden=args.hidden, bptt=args.bptt, batch=args.batch,
+                   optim="adam", lr=DEFAULT_LR["adam"][args.cell], momentum=0.9, clip=5.0,
                    seed=args.seed, dtype="float64")
     text = load_text()
     chars = args.steps * args.batch * args.bptt
-    print(f"char-rnn (rnn), hidden {args.hidden}, batch {args.batch} x bptt {args.bptt}, "
+    print(f"char-rnn ({args.cell}), hidden {args.hidden}, batch {args.batch} x bptt {args.bptt}, "
           f"{args.steps} training steps ({chars:,} characters), float64, Adam, clip 5\n")
     # Warm both up (imports, first allocations) on a throwaway run, then time fresh runs.
     numpy_training(Trainer(text, options), 3)
@@ -98,7 +149,7 @@ def main(argv=None):
         ag_losses, t = autograd_training(Trainer(text, options), args.steps)
         ag_time = min(ag_time, t)
     print(f"{'implementation':<26} {'ms/step':>9} {'chars/s':>10} {'final loss (bits/char)':>23}")
-    for name, losses, t in (("NumPy by hand (min-char-rnn)", np_losses, np_time),
+    for name, losses, t in ((f"NumPy by hand ({args.cell})", np_losses, np_time),
                             ("autograd_mini", ag_losses, ag_time)):
         print(f"{name:<26} {1e3 * t / args.steps:>9.2f} {chars / t:>10,.0f} "
               f"{losses[-1] / LN2:>23.4f}")
