@@ -7,7 +7,7 @@ Both sides train the rnn (or lstm) of models/char_rnn.py on the shipped text, fr
 weights, on the same chunks, with the same global-norm clipping and Adam:
 - autograd_mini: ``models.train_cli.Trainer`` (what ``autograd-mini train char-rnn`` runs);
 - NumPy by hand: ``models.char_rnn.min_char_rnn_bptt`` (min-char-rnn's forward cache and
-  backward loop), or ``lstm_bptt`` below, with clipping and Adam written out below.
+  backward loop) or ``lstm_bptt``, with clipping and Adam written out below.
 It prints the time per step, characters per second, and the largest difference between
 the two runs' losses, which should be rounding error only: the same network, trained
 the same way, by two routes.
@@ -25,55 +25,8 @@ import time
 
 import numpy as np
 
-from models.char_rnn import LN2, load_text, min_char_rnn_bptt
+from models.char_rnn import LN2, load_text, lstm_bptt, min_char_rnn_bptt
 from models.train_cli import DEFAULT_LR, Trainer
-
-
-def lstm_bptt(params, chunk, state):
-    """The lstm char model's loss and gradients on one chunk, by hand (same layout as
-    models/cells.py: fused gates i, f, g, o; one-hot input, so ``x W_x`` is row x of W_x).
-    state: (h0, c0), each (B, H). Returns (mean nats, {name: gradient}, (h(T), c(T)))."""
-    W_x, W_h, b, W_hy, b_y = (params[n] for n in ("W_x", "W_h", "b", "W_hy", "b_y"))
-    B, T = chunk.shape[0], chunk.shape[1] - 1
-    H = W_h.shape[0]
-    N, rows = B * T, np.arange(B)
-    hs, cs = {-1: state[0]}, {-1: state[1]}
-    gates, ps = {}, {}
-    loss = 0.0
-    for t in range(T):
-        z = W_x[chunk[:, t]] + hs[t - 1] @ W_h + b                     # (B, 4H)
-        i, f, o = (1 / (1 + np.exp(-z[:, k * H:(k + 1) * H])) for k in (0, 1, 3))
-        g = np.tanh(z[:, 2 * H:3 * H])
-        cs[t] = f * cs[t - 1] + i * g
-        tc = np.tanh(cs[t])
-        hs[t] = o * tc
-        gates[t] = (i, f, g, o, tc)
-        y = hs[t] @ W_hy + b_y
-        e = np.exp(y - y.max(axis=1, keepdims=True))
-        ps[t] = e / e.sum(axis=1, keepdims=True)
-        loss += -np.log(ps[t][rows, chunk[:, t + 1]]).sum()
-    grads = {n: np.zeros_like(a) for n, a in params.items()}
-    dhnext, dcnext = np.zeros_like(state[0]), np.zeros_like(state[1])
-    dz = np.empty((B, 4 * H))
-    for t in reversed(range(T)):
-        i, f, g, o, tc = gates[t]
-        dy = ps[t].copy()
-        dy[rows, chunk[:, t + 1]] -= 1
-        dy /= N
-        grads["W_hy"] += hs[t].T @ dy
-        grads["b_y"] += dy.sum(axis=0)
-        dh = dy @ W_hy.T + dhnext
-        dc = dh * o * (1 - tc ** 2) + dcnext              # through h = o * tanh(c)
-        dz[:, :H] = dc * g * i * (1 - i)                  # input gate
-        dz[:, H:2 * H] = dc * cs[t - 1] * f * (1 - f)     # forget gate
-        dz[:, 2 * H:3 * H] = dc * i * (1 - g ** 2)        # candidate
-        dz[:, 3 * H:] = dh * tc * o * (1 - o)             # output gate
-        np.add.at(grads["W_x"], chunk[:, t], dz)
-        grads["W_h"] += hs[t - 1].T @ dz
-        grads["b"] += dz.sum(axis=0)
-        dhnext = dz @ W_h.T
-        dcnext = dc * f
-    return loss / N, grads, (hs[T - 1], cs[T - 1])
 
 
 def numpy_training(trainer, steps):

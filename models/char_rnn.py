@@ -19,8 +19,9 @@ Truncated BPTT: a long text is cut into chunks of T characters; the hidden state
 carried from one chunk to the next but ``detach``ed, so each backward runs over T steps.
 
 ``min_char_rnn_bptt`` is the same rnn written by hand in NumPy in min-char-rnn's style
-(forward caching every step, backward carrying ``dhnext``): the independent reference
-the tests compare autodiff with, and the baseline of benchmarks/char_rnn_numpy.py.
+(forward caching every step, backward carrying ``dhnext``), and ``lstm_bptt`` the lstm:
+the independent references the tests compare autodiff with, and the baselines of
+benchmarks/char_rnn_numpy.py.
 """
 from pathlib import Path
 
@@ -328,3 +329,54 @@ def min_char_rnn_bptt(params, chunk, h0):
         grads["W_hh"] += hs[t - 1].T @ dhraw
         dhnext = dhraw @ W_hh.T                 # on to step t - 1
     return loss / N, grads, hs[T - 1]
+
+
+def lstm_bptt(params, chunk, state):
+    """The lstm model's loss and gradients on one chunk, by hand, in the same style.
+
+    Same layout as models/cells.py: fused gates i, f, g, o; the input is one-hot, so
+    ``onehot(x) @ W_x`` is row x of W_x. params: {W_x (V, 4H), W_h (H, 4H), b (4H,),
+    W_hy (H, V), b_y (V,)}; chunk: ids (B, T + 1); state: (h0, c0), each (B, H).
+    Returns (mean nats per character, {name: gradient}, (h(T), c(T))).
+    """
+    W_x, W_h, b, W_hy, b_y = (params[n] for n in ("W_x", "W_h", "b", "W_hy", "b_y"))
+    B, T = chunk.shape[0], chunk.shape[1] - 1
+    H = W_h.shape[0]
+    N, rows = B * T, np.arange(B)
+    hs, cs = {-1: state[0]}, {-1: state[1]}
+    gates, ps = {}, {}
+    loss = 0.0
+    for t in range(T):
+        z = W_x[chunk[:, t]] + hs[t - 1] @ W_h + b                     # (B, 4H)
+        i, f, o = (1 / (1 + np.exp(-z[:, k * H:(k + 1) * H])) for k in (0, 1, 3))
+        g = np.tanh(z[:, 2 * H:3 * H])
+        cs[t] = f * cs[t - 1] + i * g
+        tc = np.tanh(cs[t])
+        hs[t] = o * tc
+        gates[t] = (i, f, g, o, tc)
+        y = hs[t] @ W_hy + b_y
+        e = np.exp(y - y.max(axis=1, keepdims=True))
+        ps[t] = e / e.sum(axis=1, keepdims=True)
+        loss += -np.log(ps[t][rows, chunk[:, t + 1]]).sum()
+    grads = {n: np.zeros_like(a) for n, a in params.items()}
+    dhnext, dcnext = np.zeros_like(state[0]), np.zeros_like(state[1])
+    dz = np.empty((B, 4 * H))
+    for t in reversed(range(T)):
+        i, f, g, o, tc = gates[t]
+        dy = ps[t].copy()
+        dy[rows, chunk[:, t + 1]] -= 1
+        dy /= N
+        grads["W_hy"] += hs[t].T @ dy
+        grads["b_y"] += dy.sum(axis=0)
+        dh = dy @ W_hy.T + dhnext
+        dc = dh * o * (1 - tc ** 2) + dcnext              # through h = o * tanh(c)
+        dz[:, :H] = dc * g * i * (1 - i)                  # input gate
+        dz[:, H:2 * H] = dc * cs[t - 1] * f * (1 - f)     # forget gate
+        dz[:, 2 * H:3 * H] = dc * i * (1 - g ** 2)        # candidate
+        dz[:, 3 * H:] = dh * tc * o * (1 - o)             # output gate
+        np.add.at(grads["W_x"], chunk[:, t], dz)
+        grads["W_h"] += hs[t - 1].T @ dz
+        grads["b"] += dz.sum(axis=0)
+        dhnext = dz @ W_h.T
+        dcnext = dc * f
+    return loss / N, grads, (hs[T - 1], cs[T - 1])

@@ -14,7 +14,7 @@ import pytest
 from autograd_mini import Tensor, gradcheck
 from autograd_mini.cli import main as cli
 from models.char_rnn import (CharRNN, TextError, Vocabulary, evaluate, load_text,
-                             min_char_rnn_bptt, sample, streams)
+                             lstm_bptt, min_char_rnn_bptt, sample, streams)
 from models.train_cli import Trainer
 
 TINY = "the cat sat on the mat. the dog sat on the log. "
@@ -53,24 +53,41 @@ def test_autodiff_equals_hand_written_min_char_rnn_bptt():
     assert unread and np.all(model.params["W_xh"].grad[unread] == 0)
 
 
-def test_hand_written_bptt_agrees_with_finite_differences():
+def test_lstm_autodiff_equals_hand_written_bptt():
+    vocab, chunk = small_chunk()
+    model = CharRNN.init("lstm", len(vocab), 6, seed=5)
+    rng = np.random.default_rng(8)
+    h0, c0 = rng.uniform(-0.5, 0.5, (2, chunk.shape[0], 6))
+    loss, (hT, cT) = model.loss(chunk, (Tensor(h0), Tensor(c0)))
+    loss.backward()
+    arrays = {n: p.data for n, p in model.parameters().items()}
+    ref_loss, ref_grads, (ref_h, ref_c) = lstm_bptt(arrays, chunk, (h0, c0))
+    assert loss.item() == pytest.approx(ref_loss, abs=1e-12)
+    np.testing.assert_allclose(cT.data, ref_c, rtol=0, atol=1e-12)
+    for name, p in model.parameters().items():
+        np.testing.assert_allclose(p.grad, ref_grads[name], rtol=0, atol=1e-10,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("bptt", [min_char_rnn_bptt, lstm_bptt])
+def test_hand_written_bptt_agrees_with_finite_differences(bptt):
     """The reference itself, against central differences of its own loss."""
     vocab, chunk = small_chunk(B=2, T=5)
-    model = CharRNN.init("rnn", len(vocab), 6, seed=1)
+    cell = "rnn" if bptt is min_char_rnn_bptt else "lstm"
+    model = CharRNN.init(cell, len(vocab), 6, seed=1)
     arrays = {n: p.data.copy() for n, p in model.parameters().items()}
-    h0 = np.full((2, 6), 0.1)
-    _, grads, _ = min_char_rnn_bptt(arrays, chunk, h0)
+    h0 = np.full((2, 6), 0.1) if cell == "rnn" else (np.full((2, 6), 0.1), np.full((2, 6), -0.2))
+    _, grads, _ = bptt(arrays, chunk, h0)
     rng = np.random.default_rng(0)
     for name, a in arrays.items():
         for _ in range(4):
             idx = tuple(int(rng.integers(0, n)) for n in a.shape)
-            if name == "W_xh":
+            if name in ("W_xh", "W_x"):
                 idx = (int(chunk[0, 1]),) + idx[1:]   # a row that is read
             plus, minus = ({k: v.copy() for k, v in arrays.items()} for _ in range(2))
             plus[name][idx] += 1e-6
             minus[name][idx] -= 1e-6
-            numeric = (min_char_rnn_bptt(plus, chunk, h0)[0]
-                       - min_char_rnn_bptt(minus, chunk, h0)[0]) / 2e-6
+            numeric = (bptt(plus, chunk, h0)[0] - bptt(minus, chunk, h0)[0]) / 2e-6
             assert grads[name][idx] == pytest.approx(numeric, rel=1e-6, abs=1e-9), name
 
 
