@@ -201,7 +201,7 @@ def targets_table(results):
 def scaling_table(scaling):
     B, D, H, C = SCALING_SIZE
     lines = [f"Scaling: B={B}, D={D}, H={H}, C={C}; one iteration (forward + backward), "
-             "best of up to 5 runs.", "",
+             "best of 5, 2 and 1 runs as T grows.", "",
              "| implementation | T | ms | µs per step | peak traced MiB | bytes per step |",
              "|---|---:|---:|---:|---:|---:|"]
     for impl, s in scaling.items():
