@@ -23,12 +23,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="the main job: check and draw the textbook RNN")
     for name, module, text in SUBCOMMANDS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue        # TEMPORARY while the subcommand is being built
+        mod = importlib.import_module(module)
         p = sub.add_parser(name, help=text, description=text)
         mod.add_arguments(p)
         p.set_defaults(run=mod.run)
