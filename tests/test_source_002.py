@@ -3,9 +3,6 @@ loss constant (degenerate); on a sigmoid output the derivation holds; the commen
 ds1/ds0 = w holds only without an activation. Reasons checked by hand and by finite
 differences."""
 import dataclasses
-import re
-import shlex
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +10,8 @@ import pytest
 from autograd_mini import Tensor, no_grad, numerical_jacobian
 from models import source_002 as S
 from models.probe import Probe
-from models.verdicts import VERDICTS, Bench, Case, check_source
+from models.verdicts import Bench, Case, check_source
+from source_checks import assert_every_holding_claim_can_fail, assert_write_up_matches
 
 
 @pytest.fixture(scope="module")
@@ -131,34 +129,11 @@ def test_per_step_contributions_sum_to_the_shared_gradient():
 
 # ---------------------------------------------------------------------- the write-up
 def test_the_write_up_matches_the_tool(report):
-    """docs/sources-001-002-004.md: this source's summary row is the tool's count, and
-    every --claim in its commands names a claim of this source."""
-    text = (Path(__file__).resolve().parents[1] / "docs" / "sources-001-002-004.md").read_text()
-    row = re.search(r"^\| 002 [^|]*\|((?:\s*\d+\s*\|){6})\s*$", text, re.M)
-    total, *counts = [int(x) for x in row.group(1).split("|") if x.strip()]
-    assert total == len(report.verdicts)
-    assert counts == [report.counts()[v] for v in VERDICTS]
-    labels = {c.label for c in S.SOURCE.claims}
-    commands = re.findall(r"autograd-mini (check 002[^\n`#]*)", text)
-    assert len(commands) >= 3
-    for cmd in commands:
-        words = shlex.split(cmd)
-        if "--claim" in words:
-            for w in words[words.index("--claim") + 1:]:
-                if w.startswith("--"):
-                    break
-                assert w in labels, (cmd, w)
+    assert_write_up_matches(report, S.SOURCE, "002")
 
 
 def test_every_holding_claim_can_fail(report):
-    """A check that cannot fail is no check: each formula the tool says holds, nudged by a
-    relative 1e-6, must no longer hold."""
-    held = [v.claim for v in report.verdicts if v.verdict == "holds"]
-    assert held
-    nudged = [dataclasses.replace(c, claimed=lambda b, t, f=c.claimed: np.asarray(f(b, t))
-                                  * (1 + 1e-6)) for c in held]
-    for v in check_source(dataclasses.replace(S.SOURCE, claims=nudged)).verdicts:
-        assert v.verdict != "holds", v.claim.label
+    assert_every_holding_claim_can_fail(report, S.SOURCE)
 
 
 def test_a_corrected_formula_on_a_degenerate_loss_is_not_confirmed():
