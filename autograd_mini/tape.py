@@ -74,33 +74,63 @@ class Node:
         return f"Node#{self.seq}({self.rule.name}{where(self.scope)})"
 
 
+# How many live nodes hold each locked array, by id(array) (the nodes keep the arrays
+# alive, so an id is never reused while it is here). A count, not a flag: two graphs built
+# on the same leaf both hold its array, and the first one's backward must not unlock it
+# while the second may still read it.
+_holders = {}
+
+
+def hold(array):
+    """Count one more node holding ``array`` read-only. False when ``array`` was made
+    read-only by its owner, not by us (then it is never ours to unlock)."""
+    key = id(array)
+    n = _holders.get(key)
+    if n:
+        _holders[key] = n + 1
+        return True
+    if not array.flags.writeable:
+        return False
+    array.flags.writeable = False
+    _holders[key] = 1
+    return True
+
+
 class LockingNode(Node):
-    """A node that made leaf arrays read-only while it may still need them.
+    """A node that holds leaf arrays read-only while it may still need them.
 
     Writing into a saved array between forward and backward (``w.data[...] = 0``) would
     silently give a wrong gradient; NumPy's read-only flag turns it into an error at the
-    write, at the cost of one flag per leaf per graph (not per op). The lock is lifted
-    when this node's saved values are released, or when the graph is dropped unused.
+    write. Every node that takes a user's array as input holds it (a count per array, in
+    ``_holders``: a leaf used by several nodes or graphs stays locked until the last one
+    lets go), and lets go when its saved values are released, or when it is dropped
+    unused. Nodes on op results only (most of them) are plain Nodes and pay nothing.
     """
 
     __slots__ = ("locks",)
 
     def __init__(self, rule, parents, saved, shapes, out, params, locks):
         Node.__init__(self, rule, parents, saved, shapes, out, params)
-        self.locks = locks        # [(leaf Tensor, array it had)]
+        self.locks = locks        # the arrays this node holds read-only (a tuple)
 
     def release(self):
         Node.release(self)
         self.unlock()
 
     def unlock(self):
-        for tensor, array in self.locks:
-            array.flags.writeable = True
-            tensor._lock = False
+        holders = _holders
+        for array in self.locks:
+            key = id(array)
+            n = holders[key] - 1
+            if n:
+                holders[key] = n
+            else:                   # the last holder: the owner may write again
+                del holders[key]
+                array.flags.writeable = True
         self.locks = ()
 
     def __del__(self):
-        if self.locks:
+        if self.locks and _holders is not None:     # (None at interpreter shutdown)
             self.unlock()
 
 

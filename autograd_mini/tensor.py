@@ -8,7 +8,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from . import context
 from . import rules as R
 from .errors import AnomalyError, DTypeError, ShapeError, where
-from .tape import LockingNode, Node, run_backward
+from .tape import LockingNode, Node, hold, run_backward
 
 
 class Tensor:
@@ -210,7 +210,8 @@ def _result(data, node, _new=object.__new__):
     t.requires_grad = node is not None
     t.name = None
     t._node = node
-    t._lock = True          # an op's result is not user data: nothing to lock
+    t._lock = True          # an op's result is not user data: nothing to lock (a user's
+                            # leaf keeps False: every node using it holds its array)
     return t
 
 
@@ -331,13 +332,8 @@ def apply(rule, *inputs, params=()):
         shapes = tuple([x.shape for x in arrays])
     locks = None
     for t in inputs:
-        if not t._lock:     # a user's leaf: protect its array until backward
-            t._lock = True
-            if t.data.flags.writeable:
-                t.data.flags.writeable = False
-                if locks is None:
-                    locks = []
-                locks.append((t, t.data))
+        if not t._lock and hold(t.data):    # a user's array: read-only until backward
+            locks = (t.data,) if locks is None else (*locks, t.data)
     saved = arrays if rule.saves_inputs else None
     kept = aux if aux is not None else (out if rule.saves_out else None)
     if locks:
