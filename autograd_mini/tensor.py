@@ -337,7 +337,8 @@ def apply(rule, *inputs, params=()):
     saved = arrays if rule.saves_inputs else None
     kept = aux if aux is not None else (out if rule.saves_out else None)
     if locks:
-        node = LockingNode(rule, parents, saved, shapes, kept, params, locks)
+        node = LockingNode(rule, parents, saved, shapes, kept, params)
+        node.locks = locks
     else:
         node = Node(rule, parents, saved, shapes, kept, params)
     return _result(out, node)
