@@ -315,7 +315,7 @@ def apply(rule, *inputs, params=()):
         if not t.requires_grad:
             return _result(out, None)
         parents = (t._node or t,)
-        shapes = (arrays[0].shape,)
+        shapes = (_shape(arrays[0].shape),)
     elif n == 2:
         a, b = inputs
         if a.requires_grad:
@@ -324,7 +324,7 @@ def apply(rule, *inputs, params=()):
             parents = (None, b._node or b)
         else:
             return _result(out, None)
-        shapes = (arrays[0].shape, arrays[1].shape)
+        shapes = (_shape(arrays[0].shape), _shape(arrays[1].shape))
     else:
         parents = tuple([(t._node or t) if t.requires_grad else None for t in inputs])
         if parents.count(None) == n:
@@ -342,6 +342,18 @@ def apply(rule, *inputs, params=()):
     else:
         node = Node(rule, parents, saved, shapes, kept, params)
     return _result(out, node)
+
+
+def _shape(shape, _seen={}):
+    """One shared tuple per distinct shape. ``ndarray.shape`` makes a new tuple at each
+    call, and a node keeps its inputs' shapes for the graph's life: a new tuple per input
+    per op is one more object for the collector to scan (about 20 per step of an RNN)."""
+    kept = _seen.get(shape)
+    if kept is None:
+        if len(_seen) > 10_000:     # a program of ever-new shapes: keep the cache small
+            _seen.clear()
+        kept = _seen[shape] = shape
+    return kept
 
 
 def _input_error(rule, arrays, params, e):

@@ -258,3 +258,22 @@ def test_hand_written_bptt_matches_finite_differences(bench):
         minus[n][idx] -= eps
         numeric = (loss(plus) - loss(minus)) / (2 * eps)
         np.testing.assert_allclose(grads[n][idx], numeric, rtol=1e-6, atol=1e-9)
+
+
+# ------------------------------------------------- input shapes in node slots, shared
+@pytest.mark.parametrize("n_inputs", [1, 2, 3])
+def test_a_node_reports_its_inputs_shapes_and_parents_in_order(n_inputs):
+    a, b, c = leaf(np.ones((2, 3))), leaf(np.ones(3)), leaf(np.ones((2, 3)))
+    out = {1: lambda: a.T, 2: lambda: a + b, 3: lambda: stack([a, c, a])}[n_inputs]()
+    expected = {1: ((2, 3),), 2: ((2, 3), (3,)), 3: ((2, 3),) * 3}[n_inputs]
+    assert out.node.shapes == expected
+    assert out.node.parents == {1: (a,), 2: (a, b), 3: (a, c, a)}[n_inputs]
+
+
+def test_shapes_stay_right_past_the_shared_shape_cache_limit():
+    # 10,001 distinct shapes empty the cache once; every node keeps its own shape.
+    nodes = [(leaf(np.ones(k)) * 2.0).node for k in range(1, 10_050)]
+    assert all(node.shapes == ((k,), ()) for k, node in zip(range(1, 10_050), nodes))
+    x = leaf(np.arange(1.0, 4.0))
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])      # 2x, by hand
