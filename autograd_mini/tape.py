@@ -125,9 +125,11 @@ class LockingNode(Node):
     unused. Nodes on op results only (most of them) are plain Nodes and pay nothing.
     """
 
-    __slots__ = ("locks",)        # the arrays this node holds read-only (a tuple), set
-                                  # by apply() right after construction (no __init__ of
-                                  # its own: one Python call less per op on a leaf)
+    # ``locks``: the array this node holds read-only, or a tuple when it holds several
+    # (rare: `w * w`, `x * w`). A bare array rather than a 1-tuple: a tuple is one more
+    # object per op for the collector. Set by apply() right after construction (no
+    # __init__ of its own: one Python call less per op on a leaf).
+    __slots__ = ("locks",)
 
     def release(self):
         self.saved = self.out = None
@@ -136,7 +138,8 @@ class LockingNode(Node):
 
     def unlock(self):
         holders = _holders
-        for array in self.locks:
+        locks = self.locks
+        for array in locks if locks.__class__ is tuple else (locks,):
             key = id(array)
             n = holders[key] - 1
             if n:
@@ -144,10 +147,10 @@ class LockingNode(Node):
             else:                   # the last holder: the owner may write again
                 del holders[key]
                 array.flags.writeable = True
-        self.locks = ()
+        self.locks = None
 
     def __del__(self):
-        if self.locks and _holders is not None:     # (None at interpreter shutdown)
+        if self.locks is not None and _holders is not None:   # (None at shutdown)
             self.unlock()
 
 

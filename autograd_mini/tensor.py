@@ -333,15 +333,19 @@ def apply(rule, *inputs, params=()):
     locks = None
     for t in inputs:
         if not t._lock and hold(t.data):    # a user's array: read-only until backward
-            locks = (t.data,) if locks is None else (*locks, t.data)
+            locks = t.data if locks is None else (*_tuple(locks), t.data)
     saved = arrays if rule.saves_inputs else None
     kept = aux if aux is not None else (out if rule.saves_out else None)
-    if locks:
+    if locks is not None:
         node = LockingNode(rule, parents, saved, shapes, kept, params)
         node.locks = locks
     else:
         node = Node(rule, parents, saved, shapes, kept, params)
     return _result(out, node)
+
+
+def _tuple(locks):
+    return locks if locks.__class__ is tuple else (locks,)
 
 
 def _shape(shape, _seen={}):
