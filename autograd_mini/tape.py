@@ -7,6 +7,7 @@ with an explicit stack (no recursion: an RNN unrolled over 100,000 steps is a ch
 on write (a weight used at every step receives the sum over steps: that is BPTT) and
 popped on read, so each gradient is freed as soon as its node has used it.
 """
+import weakref
 from itertools import count
 from operator import attrgetter
 
@@ -37,9 +38,10 @@ class Node:
     """
 
     __slots__ = ("rule", "_first", "_second", "_many", "_shape1", "_shape2", "_shapes",
-                 "saved", "out", "params", "seq", "scope", "retained", "freed", "grad", "name")
+                 "saved", "out", "params", "seq", "scope", "retained", "freed", "grad", "name",
+                 "locks")
 
-    def __init__(self, rule, parents, saved, shapes, out, params):
+    def __init__(self, rule, parents, saved, shapes, out, params, locks=None):
         self.rule = rule
         n = len(parents)
         if n == 2:
@@ -63,6 +65,7 @@ class Node:
         self.freed = False
         self.grad = None          # filled only by backward(keep_grads=True), for drawings
         self.name = None          # the output's name, when the user gives one (Tensor.named)
+        self.locks = locks        # the Hold on a user's input array (a tuple for several)
 
     @property
     def parents(self):
@@ -84,74 +87,57 @@ class Node:
         return (self._shape1, self._shape2)
 
     def release(self):
-        """Drop what backward needed; the graph's structure stays (for drawing)."""
-        self.saved = self.out = None
+        """Drop what backward needed, and this node's holds on user arrays; the graph's
+        structure stays (for drawing)."""
+        self.saved = self.out = self.locks = None
         self.freed = True
 
     def __repr__(self):
         return f"Node#{self.seq}({self.rule.name}{where(self.scope)})"
 
 
-# How many live nodes hold each locked array, by id(array) (the nodes keep the arrays
-# alive, so an id is never reused while it is here). A count, not a flag: two graphs built
-# on the same leaf both hold its array, and the first one's backward must not unlock it
-# while the second may still read it.
-_holders = {}
-
-
-def hold(array):
-    """Count one more node holding ``array`` read-only. False when ``array`` was made
-    read-only by its owner, not by us (then it is never ours to unlock)."""
-    key = id(array)
-    n = _holders.get(key)
-    if n:
-        _holders[key] = n + 1
-        return True
-    if not array.flags.writeable:
-        return False
-    array.flags.writeable = False
-    _holders[key] = 1
-    return True
-
-
-class LockingNode(Node):
-    """A node that holds leaf arrays read-only while it may still need them.
+class Hold:
+    """Keeps one user array read-only while any tape node may still read it.
 
     Writing into a saved array between forward and backward (``w.data[...] = 0``) would
     silently give a wrong gradient; NumPy's read-only flag turns it into an error at the
-    write. Every node that takes a user's array as input holds it (a count per array, in
-    ``_holders``: a leaf used by several nodes or graphs stays locked until the last one
-    lets go), and lets go when its saved values are released, or when it is dropped
-    unused. Nodes on op results only (most of them) are plain Nodes and pay nothing.
+    write. Every node that takes a user's array as input refers to that array's one Hold
+    (``Node.locks``); the Hold lives exactly as long as some node refers to it, so two
+    graphs built on the same leaf keep it read-only until the last of their nodes is
+    released by backward or dropped unused; then Python frees the Hold, which makes the
+    array writable again. Letting go is a slot set to None, in C: no Python call per node.
     """
 
-    # ``locks``: the array this node holds read-only, or a tuple when it holds several
-    # (rare: `w * w`, `x * w`). A bare array rather than a 1-tuple: a tuple is one more
-    # object per op for the collector. Set by apply() right after construction (no
-    # __init__ of its own: one Python call less per op on a leaf).
-    __slots__ = ("locks",)
+    __slots__ = ("array", "__weakref__")
 
-    def release(self):
-        self.saved = self.out = None
-        self.freed = True
-        self.unlock()
-
-    def unlock(self):
-        holders = _holders
-        locks = self.locks
-        for array in locks if locks.__class__ is tuple else (locks,):
-            key = id(array)
-            n = holders[key] - 1
-            if n:
-                holders[key] = n
-            else:                   # the last holder: the owner may write again
-                del holders[key]
-                array.flags.writeable = True
-        self.locks = None
+    def __init__(self, array):
+        self.array = array
 
     def __del__(self):
-        if self.locks is not None and _holders is not None:   # (None at shutdown)
-            self.unlock()
+        if _holds is not None:              # (None at interpreter shutdown)
+            _holds.pop(id(self.array), None)
+        self.array.flags.writeable = True
+
+
+# id(array) -> weakref to the array's Hold, while it has one. The Hold keeps the array
+# alive, so the id is not reused while the entry is here.
+_holds = {}
+
+
+def hold(array):
+    """The Hold keeping ``array`` read-only, made by the first node that needs it; None
+    when ``array`` was made read-only by its owner (then it is never ours to unlock)."""
+    ref = _holds.get(id(array))
+    if ref is not None:
+        kept = ref()
+        if kept is not None:
+            return kept
+    if not array.flags.writeable:
+        return None
+    array.flags.writeable = False
+    kept = Hold(array)
+    _holds[id(array)] = weakref.ref(kept)
+    return kept
 
 
 def _graph(root):
@@ -170,7 +156,7 @@ def _graph(root):
 
 
 _seq = attrgetter("seq")
-_NODE_TYPES = {Node, LockingNode}   # class test by set lookup: parents are Nodes, leaves, None
+_NODE_TYPES = {Node}   # class test by set lookup: parents are Nodes, leaves, None
 
 
 def run_backward(root, g, retain_graph=False, keep_grads=False):

@@ -8,7 +8,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from . import context
 from . import rules as R
 from .errors import AnomalyError, DTypeError, ShapeError, where
-from .tape import LockingNode, Node, hold, run_backward
+from .tape import Node, hold, run_backward
 
 
 class Tensor:
@@ -332,15 +332,13 @@ def apply(rule, *inputs, params=()):
         shapes = tuple([x.shape for x in arrays])
     locks = None
     for t in inputs:
-        if not t._lock and hold(t.data):    # a user's array: read-only until backward
-            locks = t.data if locks is None else (*_tuple(locks), t.data)
+        if not t._lock:             # a user's array: read-only while this node needs it
+            h = hold(t.data)
+            if h is not None:
+                locks = h if locks is None else (*_tuple(locks), h)
     saved = arrays if rule.saves_inputs else None
     kept = aux if aux is not None else (out if rule.saves_out else None)
-    if locks is not None:
-        node = LockingNode(rule, parents, saved, shapes, kept, params)
-        node.locks = locks
-    else:
-        node = Node(rule, parents, saved, shapes, kept, params)
+    node = Node(rule, parents, saved, shapes, kept, params, locks)
     return _result(out, node)
 
 

@@ -423,3 +423,18 @@ def test_an_array_the_user_made_read_only_stays_read_only_after_backward():
     (Tensor(x) * w).sum().backward()
     assert not x.flags.writeable
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+
+
+def test_two_tensors_wrapping_one_array_share_its_lock():
+    # The lock belongs to the array, not to the Tensor: each batch often wraps it anew.
+    x = np.array([1.0, 2.0])
+    w = Tensor(np.ones(2), requires_grad=True)
+    first = (Tensor(x) * w).sum()
+    second = (Tensor(x) * w * 2).sum()
+    first.backward()
+    with pytest.raises(ValueError, match="read-only"):
+        x[0] = 5.0                    # `second` saved x
+    w.grad = None
+    second.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])    # 2 x, by hand
+    x[0] = 5.0
