@@ -211,7 +211,7 @@ def _result(data, node, _new=object.__new__):
     t.name = None
     t._node = node
     t._lock = True          # an op's result is not user data: nothing to lock (a user's
-                            # leaf keeps False: every node using it holds its array)
+                            # tensor keeps False: every node using it holds its array)
     return t
 
 
@@ -343,6 +343,7 @@ def apply(rule, *inputs, params=()):
 
 
 def _tuple(locks):
+    """A node's holds as a tuple: one is kept bare (see Node.locks), several in a tuple."""
     return locks if locks.__class__ is tuple else (locks,)
 
 
