@@ -5,6 +5,7 @@ Each subcommand's options and work live in the package that does the work: a mod
 """
 import argparse
 import importlib
+import signal
 import sys
 
 SUBCOMMANDS = [
@@ -30,7 +31,15 @@ def build_parser():
     return parser
 
 
+def die_quietly_on_closed_pipe():
+    """`autograd-mini check --all | head` should stop when head does, not print a
+    BrokenPipeError traceback: restore the default SIGPIPE action (end the process)."""
+    if hasattr(signal, "SIGPIPE"):          # not on Windows
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+
 def main(argv=None):
+    die_quietly_on_closed_pipe()
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo

@@ -42,6 +42,8 @@ def update_readme(path):
 
 
 if __name__ == "__main__":
+    from ..cli import die_quietly_on_closed_pipe
+    die_quietly_on_closed_pipe()
     args = sys.argv[1:]
     if "--update-readme" in args:
         k = args.index("--update-readme")
