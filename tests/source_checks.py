@@ -1,4 +1,4 @@
-"""Checks shared by the tests of sources 001, 002 and 004 (imported by those test files)."""
+"""Checks shared by the tests of the sources (imported by those test files)."""
 import dataclasses
 import re
 import shlex
@@ -9,6 +9,19 @@ import numpy as np
 from models.verdicts import VERDICTS, check_source
 
 WRITE_UP = Path(__file__).resolve().parents[1] / "docs" / "sources-001-002-004.md"
+
+
+def checked_report(source):
+    """The tool's report on ``source``, once its autodiff agreed with finite differences
+    (a verdict against a wrong reference would mean nothing)."""
+    r = check_source(source)
+    assert r.fd_ok, "autodiff disagrees with finite differences"
+    return r
+
+
+def verdicts(report):
+    """{claim label: verdict} of a report."""
+    return {v.claim.label: v for v in report.verdicts}
 
 
 def assert_write_up_matches(report, source, sid):

@@ -7,18 +7,14 @@ from autograd_mini import Tensor
 from autograd_mini.errors import ShapeError
 from models import source_000 as S
 from models.probe import Probe
-from models.verdicts import Bench, Case, check_source
+from models.verdicts import Bench, Case
+from source_checks import checked_report, verdicts
 
 
 @pytest.fixture(scope="module")
 def report():
-    r = check_source(S.SOURCE)
-    assert r.fd_ok
-    return r
+    return checked_report(S.SOURCE)
 
-
-def verdicts(report):
-    return {v.claim.label: v for v in report.verdicts}
 
 
 def bench(**kw):

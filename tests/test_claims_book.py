@@ -10,25 +10,19 @@ from hypothesis import strategies as st
 from autograd_mini.errors import ShapeError
 from models import book, source_003
 from models.goodfellow import GoodfellowRNN
-from models.verdicts import Bench, Case, check_source
+from models.verdicts import Bench, Case
+from source_checks import checked_report, verdicts
 
 
 @pytest.fixture(scope="module")
 def book_report():
-    r = check_source(book.SOURCE)
-    assert r.fd_ok
-    return r
+    return checked_report(book.SOURCE)
 
 
 @pytest.fixture(scope="module")
 def report_003():
-    r = check_source(source_003.SOURCE)
-    assert r.fd_ok
-    return r
+    return checked_report(source_003.SOURCE)
 
-
-def by_label(report):
-    return {v.claim.label: v for v in report.verdicts}
 
 
 def test_book_counts(book_report):
@@ -39,7 +33,7 @@ def test_book_counts(book_report):
 
 
 def test_10_21_as_printed_is_defined_only_for_one_hidden_unit(book_report):
-    v = by_label(book_report)["10.21"]
+    v = verdicts(book_report)["10.21"]
     assert v.verdict == "invalid"
     assert "(5, 1) times diag(1 - (h(t+1))^2) (5, 5)" in v.condition
     assert "defined only when H = 1, and there it agrees" in v.condition
@@ -111,7 +105,7 @@ def test_003_counts(report_003):
 
 
 def test_003_only_output_descendant_holds_only_at_the_last_step(report_003):
-    v = by_label(report_003)["Ex.2 only o(t)"]
+    v = verdicts(report_003)["Ex.2 only o(t)"]
     assert v.verdict == "holds-if"
     assert v.condition.startswith("only when t = tau")
     # by hand: before tau, h(t) also feeds h(t+1), whose term W^T diag(1-h^2) dL/dh(t+1)

@@ -7,22 +7,18 @@ import pytest
 from autograd_mini import Tensor, no_grad, numerical_jacobian
 from models import source_001 as S
 from models.probe import Probe
-from models.verdicts import Bench, Case, check_source
+from models.verdicts import Bench, Case
 from models.verdicts.report import views
-from source_checks import assert_every_holding_claim_can_fail, assert_write_up_matches
+from source_checks import (
+    assert_every_holding_claim_can_fail, assert_write_up_matches, checked_report, verdicts)
 
 BASE = dict(M=3, H=4, C=3, T=4, seed=0, act="tanh", target="one-hot")
 
 
 @pytest.fixture(scope="module")
 def report():
-    r = check_source(S.SOURCE)
-    assert r.fd_ok, "autodiff disagrees with finite differences"
-    return r
+    return checked_report(S.SOURCE)
 
-
-def verdicts(report):
-    return {v.claim.label: v for v in report.verdicts}
 
 
 def case(**kw):

@@ -10,20 +10,16 @@ from autograd_mini import Tensor, no_grad, numerical_jacobian
 from models import source_004 as S
 from models.probe import Probe
 from models.verdicts import Bench, Case, Claim, Condition, Network, Source, check_source
-from source_checks import assert_every_holding_claim_can_fail, assert_write_up_matches
+from source_checks import (
+    assert_every_holding_claim_can_fail, assert_write_up_matches, checked_report, verdicts)
 
 BASE = dict(H=3, d=2, V=4, T=3, seed=0, target="one-hot")
 
 
 @pytest.fixture(scope="module")
 def report():
-    r = check_source(S.SOURCE)
-    assert r.fd_ok
-    return r
+    return checked_report(S.SOURCE)
 
-
-def verdicts(report):
-    return {v.claim.label: v for v in report.verdicts}
 
 
 def case(**kw):
