@@ -16,7 +16,6 @@ def report():
     return checked_report(S.SOURCE)
 
 
-
 def bench(**kw):
     case = Case(**{**dict(D=4, H=5, C=3, T=3, seed=0, target="one-hot"), **kw})
     return Bench(S.build(case), case)

@@ -24,7 +24,6 @@ def report_003():
     return checked_report(source_003.SOURCE)
 
 
-
 def test_book_counts(book_report):
     assert book_report.counts() == {"holds": 14, "holds-if": 0, "wrong": 0, "invalid": 1,
                                     "degenerate": 0}

@@ -20,7 +20,6 @@ def report():
     return checked_report(S.SOURCE)
 
 
-
 def case(**kw):
     return Case(**{**dict(form="question", act="sigmoid", y=1, seed=0), **kw})
 

@@ -21,7 +21,6 @@ def report():
     return checked_report(S.SOURCE)
 
 
-
 def case(**kw):
     return Case(**{**BASE, **kw})
 
