@@ -96,6 +96,23 @@ class Node:
         return f"Node#{self.seq}({self.rule.name}{where(self.scope)})"
 
 
+class ParamView(Node):
+    """``W.T`` of a parameter ``W``: one node per parameter and graph, shared by every use.
+
+    ``h @ W.T`` at each of T steps would otherwise record T transpose nodes, each with its
+    own backward visit and its own transposed gradient to add into ``W.grad``; shared, the
+    T gradients are summed in W^T's layout and transposed once. The node saves nothing and
+    holds no lock (the ops that read the view hold W's array, see ``Tensor.T``), so a
+    backward pass has nothing to release here, and it never marks it freed: another graph
+    built on the same parameter may share it and still runs its own backward.
+    """
+
+    __slots__ = ("__weakref__",)    # the parameter keeps only a weak reference to it
+
+    def release(self):
+        pass
+
+
 class Hold:
     """Keeps one user array read-only while any tape node may still read it.
 
@@ -156,7 +173,7 @@ def _graph(root):
 
 
 _seq = attrgetter("seq")
-_NODE_TYPES = {Node}   # class test by set lookup: parents are Nodes, leaves, None
+_NODE_TYPES = {Node, ParamView}   # class test by set lookup: parents are Nodes, leaves, None
 
 
 def run_backward(root, g, retain_graph=False, keep_grads=False):

@@ -8,7 +8,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from . import context
 from . import rules as R
 from .errors import AnomalyError, DTypeError, ShapeError, where
-from .tape import Node, hold, run_backward
+from .tape import Node, ParamView, hold, run_backward
 
 
 class Tensor:
@@ -19,7 +19,7 @@ class Tensor:
     says otherwise; a NumPy array keeps its dtype (float32 stays float32).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "_lock", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "_lock", "_T", "__weakref__")
     __array_ufunc__ = None      # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
@@ -44,6 +44,7 @@ class Tensor:
         self.name = name
         self._node = None
         self._lock = False
+        self._T = None          # (weakref to its ParamView node, the array it shows, the view)
 
     @classmethod
     def _result(cls, data, node):
@@ -58,7 +59,11 @@ class Tensor:
 
     @property
     def T(self):
-        # Straight to the rule: `x @ W.T` runs at every time step of an RNN.
+        # `h @ W.T` runs at every time step of an RNN: a parameter's transpose is recorded
+        # once per graph (ParamView) and handed out again; anything else goes to the rule.
+        if (self._node is None and self.requires_grad and context.grad_enabled
+                and not context.anomaly_mode):
+            return _param_transpose(self)
         return apply(R.TRANSPOSE, self, params=_REVERSE_AXES)
 
     @property
@@ -212,6 +217,34 @@ def _result(data, node, _new=object.__new__):
     t._node = node
     t._lock = True          # an op's result is not user data: nothing to lock (a user's
                             # tensor keeps False: every node using it holds its array)
+    t._T = None
+    return t
+
+
+def _param_transpose(leaf):
+    """``leaf.T`` for a parameter: the transposed view, from the parameter's ParamView
+    node while that node's graph is alive (its consumers keep it; the parameter holds
+    only a weak reference). A new node when the data array was replaced (an optimizer
+    step), or when the last one was given a name or retain_grad(): those belong to one
+    use."""
+    data = leaf.data
+    cached = leaf._T
+    if cached is not None and cached[1] is data:
+        node = cached[0]()
+        if node is not None and node.name is None and node.retained is None:
+            return _view_of(cached[2], node, data)
+    view = data.transpose()
+    node = ParamView(R.TRANSPOSE, (leaf,), None, (_shape(data.shape),), None, _REVERSE_AXES)
+    node.scope = ()         # one node for every step: it belongs to no step's scope
+    leaf._T = (weakref.ref(node), data, view)
+    return _view_of(view, node, data)
+
+
+def _view_of(view, node, array):
+    """The tensor ``W.T``: made by ``node``; an op that reads it holds ``array``, W's own
+    array (locking the view would leave writes through W.data open)."""
+    t = _result(view, node)
+    t._lock = array
     return t
 
 
@@ -332,8 +365,9 @@ def apply(rule, *inputs, params=()):
         shapes = tuple([x.shape for x in arrays])
     locks = None
     for t in inputs:
-        if not t._lock:             # a user's array: read-only while this node needs it
-            h = hold(t.data)
+        lock = t._lock
+        if lock is not True:        # a user's array: read-only while this node needs it
+            h = hold(t.data if lock is False else lock)     # (an array: W's, for W.T)
             if h is not None:
                 locks = h if locks is None else (*_tuple(locks), h)
     saved = arrays if rule.saves_inputs else None

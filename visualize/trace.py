@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograd_mini import Tensor
-from autograd_mini.tape import Node, run_backward
+from autograd_mini.tape import Node, ParamView, run_backward
 
 
 @dataclass
@@ -195,7 +195,8 @@ def trace(root, grads=True):
                     display[param_id[p]] = p.name
                 src = param_id[p]
             edges.append(Edge(src, vid, formula, i))
-        role = node.name or _role(rule.name, [display.get(e.src) for e in edges[first_edge:]])
+        role = node.name or _role(rule.name, [display.get(e.src) for e in edges[first_edge:]],
+                                     node.params)
         display[vid] = role
         values.append(Value(vid, "op", role or rule.name, op=rule.name, named=bool(node.name),
                             scope=node.scope, step=step, grad=node_grads.get(node), seq=k))
@@ -218,16 +219,18 @@ _CALL = ("tanh", "sigmoid", "relu", "exp", "log")
 ROLE_CHARS = 16         # a longer role is harder to read than the op's name
 
 
-def _role(op, operands):
-    """A short name for an unnamed result from its operands: "W @ h(2)", "L(1) + L(2)".
-    ``operands``: each input's display name, or None when it has none. None when no
-    short role exists (the box then shows the op's name)."""
+def _role(op, operands, params=()):
+    """A short name for an unnamed result from its operands: "W @ h(2)", "L(1) + L(2)",
+    "W^T". ``operands``: each input's display name, or None when it has none. None when
+    no short role exists (the box then shows the op's name)."""
     if any(o is None for o in operands):
         return None
     if op in _INFIX and len(operands) == 2:
         role = f"{operands[0]} {_INFIX[op]} {operands[1]}"
     elif op in _CALL and len(operands) == 1:
         role = f"{op}({operands[0]})"
+    elif op == "transpose" and params == (None,):      # x.T: all axes reversed
+        role = f"{operands[0]}^T"
     else:
         return None
     return role if len(role) <= ROLE_CHARS else None
@@ -261,12 +264,12 @@ def param_contributions(root, nodes=None):
     out = {}
     for node in nodes:
         g = grads.get(node)
-        if g is None:
-            continue
+        if g is None or isinstance(node, ParamView):
+            continue                # a shared W.T: its uses are counted where they happen
         rule = node.rule
         args = node.saved if rule.saves_inputs else node.shapes
         for i, p in enumerate(node.parents):
-            if p is None or isinstance(p, Node):
+            if p is None or (isinstance(p, Node) and not isinstance(p, ParamView)):
                 continue
             if rule.variadic:
                 gi = rule.vjps[0](i, g, node.out, args, *node.params)
@@ -276,6 +279,9 @@ def param_contributions(root, nodes=None):
                 continue
             if gi.shape != node.shapes[i]:
                 gi = unbroadcast(gi, node.shapes[i])
+            if isinstance(p, ParamView):    # this step's use of W.T is a use of W
+                gi = p.rule.vjps[0](gi, None, *p.shapes, *p.params)
+                p = p.parents[0]
             key = (p, node)
             out[key] = gi if key not in out else out[key] + gi
     return out, grads, leaves
