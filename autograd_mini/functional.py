@@ -11,7 +11,7 @@ from numpy.lib.array_utils import normalize_axis_index
 from . import context
 from . import rules as R
 from .errors import ShapeError, TargetError, where
-from .tensor import Tensor, apply
+from .tensor import Tensor, _apply1, apply
 
 
 def _tensors(tensors, op):
@@ -65,7 +65,7 @@ def softmax_cross_entropy(logits, targets, reduction="mean"):
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction={reduction!r}, expected one of {REDUCTIONS}")
     y = _targets(targets, shape, logits.dtype, op)
-    return apply(R.SOFTMAX_CROSS_ENTROPY, logits, params=(y, reduction))
+    return _apply1(R.SOFTMAX_CROSS_ENTROPY, logits, (y, reduction))
 
 
 def _targets(targets, shape, dtype, op):

@@ -37,10 +37,12 @@ class Rule:
     # Derived from `saves` once, not per op: apply() and backward read them for every node.
     saves_inputs: bool = field(init=False, repr=False, compare=False)
     saves_out: bool = field(init=False, repr=False, compare=False)
+    saves_aux: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "saves_inputs", self.saves in ("inputs", "both"))
         object.__setattr__(self, "saves_out", self.saves in ("out", "both", "aux"))
+        object.__setattr__(self, "saves_aux", self.saves == "aux")
 
     def formula(self, i):
         """The formula that carries the gradient into input ``i``."""

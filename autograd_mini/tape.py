@@ -41,21 +41,15 @@ class Node:
                  "saved", "out", "params", "seq", "scope", "retained", "freed", "grad", "name",
                  "locks")
 
-    def __init__(self, rule, parents, saved, shapes, out, params, locks=None):
+    def __init__(self, rule, first, second, shape1, shape2, saved, out, params, locks=None):
+        """A one- or two-input node (``second`` and ``shape2`` None for one input); nodes
+        of three or more inputs are made by ``Node.of_many``."""
         self.rule = rule
-        n = len(parents)
-        if n == 2:
-            self._first, self._second = parents
-            self._shape1, self._shape2 = shapes
-            self._many = self._shapes = None
-        elif n == 1:
-            self._first = parents[0]
-            self._shape1 = shapes[0]
-            self._second = self._many = self._shape2 = self._shapes = None
-        else:
-            self._first = self._second = self._shape1 = self._shape2 = None
-            self._many = tuple(parents)
-            self._shapes = tuple(shapes)
+        self._first = first
+        self._second = second
+        self._shape1 = shape1
+        self._shape2 = shape2
+        self._many = self._shapes = None
         self.saved = saved        # input arrays (rules that save inputs) or None
         self.out = out            # forward result or aux (rules that save it) or None
         self.params = params
@@ -66,6 +60,14 @@ class Node:
         self.grad = None          # filled only by backward(keep_grads=True), for drawings
         self.name = None          # the output's name, when the user gives one (Tensor.named)
         self.locks = locks        # the Hold on a user's input array (a tuple for several)
+
+    @classmethod
+    def of_many(cls, rule, parents, shapes, saved, out, params, locks=None):
+        """A node of three or more inputs (stack, concat): parents and shapes in tuples."""
+        node = cls(rule, None, None, None, None, saved, out, params, locks)
+        node._many = tuple(parents)
+        node._shapes = tuple(shapes)
+        return node
 
     @property
     def parents(self):
@@ -190,6 +192,36 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     # A VJP's result is never in here: it may be a view of g or share g with a sibling.
     owned = set()
     anomaly = context.anomaly_mode
+
+    def send(node, i, p, gi, shape):
+        """Add ``gi``, the gradient for input ``i`` of ``node``, into what ``p`` receives."""
+        if gi.shape != shape:
+            fixed = unbroadcast(gi, shape)
+            if fixed is None:
+                rule = node.rule
+                raise ShapeError(
+                    f"{rule.name}{where(node.scope)}: the VJP for input {i} "
+                    f"({rule.formula(i)}) returned shape {gi.shape}, but the input has "
+                    f"shape {shape} and broadcasting cannot map one onto the other. "
+                    "The rule's VJP is wrong.")
+            gi = fixed
+        if anomaly and not np.all(np.isfinite(gi)):
+            raise AnomalyError(
+                f"{node.rule.name}{where(node.scope)}: backward produced NaN or Inf in the "
+                f"gradient of input {i} ({node.rule.formula(i)}).")
+        sums = pending if p.__class__ in _NODE_TYPES else leaves
+        prev = sums.get(p)
+        if prev is None:
+            sums[p] = gi
+        elif p in owned and prev.dtype == gi.dtype:
+            np.add(prev, gi, out=prev)
+        else:
+            total = sums[p] = prev + gi
+            # 0-d sums come back as NumPy scalars; and on one element, NumPy's in-place
+            # add (~1 µs, it checks for overlap) is slower than a new sum.
+            if total.__class__ is np.ndarray and total.size > 1:
+                owned.add(p)
+
     pop = pending.pop
     for node in _graph(root):
         g = pop(node, None)
@@ -203,60 +235,51 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
         if keep_grads:
             node.grad = g
         if node.retained is not None:
-            t = node.retained()
-            if t is not None:
-                tg = g.copy() if t.grad is None else t.grad + g
-                t.grad = tg if tg.__class__ is np.ndarray else np.asarray(tg)   # 0-d: scalar
+            _fill_retained(node, g)
         rule = node.rule
-        # node.shapes, inlined (a property call per node shows in the tiny benchmark)
         if node._many is not None:
-            shapes = node._shapes
-        elif node._shape2 is None:
-            shapes = (node._shape1,)
+            _send_many(node, g, send)
         else:
-            shapes = (node._shape1, node._shape2)
-        args = node.saved if rule.saves_inputs else shapes
-        vjps = rule.vjps
-        variadic = rule.variadic
-        if not variadic:            # every input's VJP takes the same arguments: pack once
+            # One or two inputs, nearly every node: the inputs' VJPs take the same
+            # arguments, packed once; the slots are read directly (no `parents` tuple).
+            first, second = node._first, node._second
+            shape1, shape2 = node._shape1, node._shape2
+            if rule.saves_inputs:
+                args = node.saved
+            else:
+                args = (shape1,) if shape2 is None else (shape1, shape2)
             vjp_args = (g, node.out, *args, *node.params)
-        i = -1
-        for p in (node._first, node._second) if node._many is None else node._many:
-            i += 1
-            if p is None:
-                continue
-            if variadic:
-                gi = vjps[0](i, g, node.out, args, *node.params)
-            else:
-                gi = vjps[i](*vjp_args)
-            if gi is None:          # the rule says no gradient flows into this input
-                continue
-            shape = shapes[i]
-            if gi.shape != shape:
-                fixed = unbroadcast(gi, shape)
-                if fixed is None:
-                    raise ShapeError(
-                        f"{rule.name}{where(node.scope)}: the VJP for input {i} "
-                        f"({rule.formula(i)}) returned shape {gi.shape}, but the input has "
-                        f"shape {shape} and broadcasting cannot map one onto the other. "
-                        "The rule's VJP is wrong.")
-                gi = fixed
-            if anomaly and not np.all(np.isfinite(gi)):
-                raise AnomalyError(
-                    f"{rule.name}{where(node.scope)}: backward produced NaN or Inf in the "
-                    f"gradient of input {i} ({rule.formula(i)}).")
-            sums = pending if p.__class__ in _NODE_TYPES else leaves
-            prev = sums.get(p)
-            if prev is None:
-                sums[p] = gi
-            elif p in owned and prev.dtype == gi.dtype:
-                np.add(prev, gi, out=prev)
-            else:
-                total = sums[p] = prev + gi
-                # 0-d sums come back as NumPy scalars; and on one element, NumPy's
-                # in-place add (~1 µs, it checks for overlap) is slower than a new sum.
-                if total.__class__ is np.ndarray and total.size > 1:
-                    owned.add(p)
+            if first is not None:
+                gi = rule.vjps[0](*vjp_args)
+                if gi is not None:      # None: the rule says no gradient flows there
+                    send(node, 0, first, gi, shape1)
+            if second is not None:
+                gi = rule.vjps[1](*vjp_args)
+                if gi is not None:
+                    send(node, 1, second, gi, shape2)
         if not retain_graph:
             node.release()
     return leaves
+
+
+def _fill_retained(node, g):
+    """Add ``g`` into the .grad of the tensor that asked for it (retain_grad())."""
+    t = node.retained()
+    if t is not None:
+        tg = g.copy() if t.grad is None else t.grad + g
+        t.grad = tg if tg.__class__ is np.ndarray else np.asarray(tg)   # 0-d: scalar
+
+
+def _send_many(node, g, send):
+    """The VJPs of a node of three or more inputs (stack, concat: variadic rules)."""
+    rule = node.rule
+    args = node.saved if rule.saves_inputs else node._shapes
+    for i, p in enumerate(node._many):
+        if p is None:
+            continue
+        if rule.variadic:
+            gi = rule.vjps[0](i, g, node.out, args, *node.params)
+        else:
+            gi = rule.vjps[i](g, node.out, *args, *node.params)
+        if gi is not None:
+            send(node, i, p, gi, node._shapes[i])

@@ -3,6 +3,7 @@ import weakref
 from numbers import Number
 
 import numpy as np
+from numpy import ndarray
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from . import context
@@ -64,7 +65,7 @@ class Tensor:
         if (self._node is None and self.requires_grad and context.grad_enabled
                 and not context.anomaly_mode):
             return _param_transpose(self)
-        return apply(R.TRANSPOSE, self, params=_REVERSE_AXES)
+        return _apply1(R.TRANSPOSE, self, _REVERSE_AXES)
 
     @property
     def is_leaf(self):
@@ -98,59 +99,59 @@ class Tensor:
         return f"Tensor({', '.join(parts)})"
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other): return apply(R.ADD, self, _const(other, self))
-    def __radd__(self, other): return apply(R.ADD, _const(other, self), self)
-    def __sub__(self, other): return apply(R.SUB, self, _const(other, self))
-    def __rsub__(self, other): return apply(R.SUB, _const(other, self), self)
-    def __mul__(self, other): return apply(R.MUL, self, _const(other, self))
-    def __rmul__(self, other): return apply(R.MUL, _const(other, self), self)
-    def __truediv__(self, other): return apply(R.DIV, self, _const(other, self))
-    def __rtruediv__(self, other): return apply(R.DIV, _const(other, self), self)
-    def __matmul__(self, other): return apply(R.MATMUL, self, _const(other, self))
-    def __rmatmul__(self, other): return apply(R.MATMUL, _const(other, self), self)
-    def __neg__(self): return apply(R.NEG, self)
+    def __add__(self, other): return _apply2(R.ADD, self, _const(other, self))
+    def __radd__(self, other): return _apply2(R.ADD, _const(other, self), self)
+    def __sub__(self, other): return _apply2(R.SUB, self, _const(other, self))
+    def __rsub__(self, other): return _apply2(R.SUB, _const(other, self), self)
+    def __mul__(self, other): return _apply2(R.MUL, self, _const(other, self))
+    def __rmul__(self, other): return _apply2(R.MUL, _const(other, self), self)
+    def __truediv__(self, other): return _apply2(R.DIV, self, _const(other, self))
+    def __rtruediv__(self, other): return _apply2(R.DIV, _const(other, self), self)
+    def __matmul__(self, other): return _apply2(R.MATMUL, self, _const(other, self))
+    def __rmatmul__(self, other): return _apply2(R.MATMUL, _const(other, self), self)
+    def __neg__(self): return _apply1(R.NEG, self)
 
     def __pow__(self, p):
         if isinstance(p, Tensor) or not isinstance(p, Number):
             raise TypeError(f"pow: the exponent must be a Python number, got {type(p).__name__}; "
                             "for a tensor exponent write (b * x.log()).exp()")
-        return apply(R.POW, self, params=(p,))
+        return _apply1(R.POW, self, (p,))
 
     def __rpow__(self, base):
         raise TypeError(f"pow: a tensor exponent is not supported ({type(base).__name__} ** "
                         "Tensor); for b ** x write (x * math.log(b)).exp()")
 
     def __getitem__(self, index):
-        return apply(R.GETITEM, self, params=(_index(index),))
+        return _apply1(R.GETITEM, self, (_index(index),))
 
     # ------------------------------------------------------------------ methods
-    def tanh(self): return apply(R.TANH, self)
-    def sigmoid(self): return apply(R.SIGMOID, self)
-    def relu(self): return apply(R.RELU, self)
-    def exp(self): return apply(R.EXP, self)
-    def log(self): return apply(R.LOG, self)
+    def tanh(self): return _apply1(R.TANH, self)
+    def sigmoid(self): return _apply1(R.SIGMOID, self)
+    def relu(self): return _apply1(R.RELU, self)
+    def exp(self): return _apply1(R.EXP, self)
+    def log(self): return _apply1(R.LOG, self)
 
     def sum(self, axis=None, keepdims=False):
-        return apply(R.SUM, self, params=(_axes(axis, self, "sum"), keepdims))
+        return _apply1(R.SUM, self, (_axes(axis, self, "sum"), keepdims))
 
     def mean(self, axis=None, keepdims=False):
-        return apply(R.MEAN, self, params=(_axes(axis, self, "mean"), keepdims))
+        return _apply1(R.MEAN, self, (_axes(axis, self, "mean"), keepdims))
 
     def softmax(self, axis=-1):
-        return apply(R.SOFTMAX, self, params=(_axis(axis, self, "softmax"),))
+        return _apply1(R.SOFTMAX, self, (_axis(axis, self, "softmax"),))
 
     def log_softmax(self, axis=-1):
-        return apply(R.LOG_SOFTMAX, self, params=(_axis(axis, self, "log_softmax"),))
+        return _apply1(R.LOG_SOFTMAX, self, (_axis(axis, self, "log_softmax"),))
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return apply(R.RESHAPE, self, params=(shape,))
+        return _apply1(R.RESHAPE, self, (shape,))
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return apply(R.TRANSPOSE, self, params=(axes or None,))
+        return _apply1(R.TRANSPOSE, self, (axes or None,))
 
     # ------------------------------------------------------------------ autograd
     def backward(self, grad=None, retain_graph=False, keep_grads=False):
@@ -234,7 +235,8 @@ def _param_transpose(leaf):
         if node is not None and node.name is None and node.retained is None:
             return _view_of(cached[2], node, data)
     view = data.transpose()
-    node = ParamView(R.TRANSPOSE, (leaf,), None, (_shape(data.shape),), None, _REVERSE_AXES)
+    node = ParamView(R.TRANSPOSE, leaf, None, _shape(data.shape), None, None, None,
+                     _REVERSE_AXES)
     node.scope = ()         # one node for every step: it belongs to no step's scope
     leaf._T = (weakref.ref(node), data, view)
     return _view_of(view, node, data)
@@ -316,64 +318,114 @@ def apply(rule, *inputs, params=()):
     A node is recorded only when grad mode is on and some input requires grad; the
     arrays the rule's VJPs need are kept, nothing else.
     """
-    # This runs once per op, so its fixed cost decides the speed of small-tensor loops
-    # (an RNN step is ~12 ops). One- and two-input ops, nearly all of them, take
-    # straight-line paths below instead of generator expressions and index loops.
-    n = len(inputs)
-    if n == 1:
-        arrays = (inputs[0].data,)
-    elif n == 2:
-        arrays = (inputs[0].data, inputs[1].data)
-    else:
-        arrays = tuple([t.data for t in inputs])
+    if rule.variadic or len(inputs) not in (1, 2):
+        return _apply_many(rule, inputs, params)
+    if len(inputs) == 2:
+        return _apply2(rule, inputs[0], inputs[1], params)
+    return _apply1(rule, inputs[0], params)
+
+
+# apply() runs once per op, so its fixed cost decides the speed of small-tensor loops (an
+# RNN step is ~10 ops). Nearly every op has one or two inputs: those take the
+# straight-line paths below (the operators call them directly); stack and concat take
+# the general one.
+
+def _apply1(rule, t, params=()):
+    x = t.data
     try:
-        if rule.variadic:
-            out = rule.forward(arrays, *params)
-        else:
-            out = rule.forward(*arrays, *params)
+        out = rule.forward(x, *params)
+    except (ValueError, IndexError) as e:
+        raise _input_error(rule, (x,), params, e) from None
+    aux = None
+    if rule.saves_aux:
+        out, aux = out
+    if out.__class__ is not ndarray:
+        out = np.asarray(out)       # NumPy returns scalars from 0-d ops; keep arrays
+    if context.anomaly_mode:
+        _check_forward(rule, out, (x,))
+    if not (t.requires_grad and context.grad_enabled):
+        return _result(out, None)
+    lock = t._lock
+    locks = None if lock is True else hold(x if lock is False else lock)
+    node = Node(rule, t._node or t, None, _shape(x.shape), None,
+                (x,) if rule.saves_inputs else None,
+                aux if aux is not None else (out if rule.saves_out else None),
+                params, locks)
+    return _result(out, node)
+
+
+def _apply2(rule, a, b, params=()):
+    x, y = a.data, b.data
+    try:
+        out = rule.forward(x, y, *params)
+    except (ValueError, IndexError) as e:
+        raise _input_error(rule, (x, y), params, e) from None
+    aux = None
+    if rule.saves_aux:
+        out, aux = out
+    if out.__class__ is not ndarray:
+        out = np.asarray(out)
+    if context.anomaly_mode:
+        _check_forward(rule, out, (x, y))
+    if not context.grad_enabled:
+        return _result(out, None)
+    if a.requires_grad:
+        first = a._node or a
+        second = (b._node or b) if b.requires_grad else None
+    elif b.requires_grad:
+        first, second = None, b._node or b
+    else:
+        return _result(out, None)
+    locks = None
+    lock = a._lock
+    if lock is not True:            # a user's array: read-only while this node needs it
+        locks = hold(x if lock is False else lock)      # (an array: W's, for W.T)
+    lock = b._lock
+    if lock is not True:
+        held = hold(y if lock is False else lock)
+        if held is not None:
+            locks = held if locks is None else (locks, held)
+    node = Node(rule, first, second, _shape(x.shape), _shape(y.shape),
+                (x, y) if rule.saves_inputs else None,
+                aux if aux is not None else (out if rule.saves_out else None),
+                params, locks)
+    return _result(out, node)
+
+
+def _apply_many(rule, inputs, params):
+    arrays = tuple([t.data for t in inputs])
+    try:
+        out = rule.forward(arrays, *params) if rule.variadic else rule.forward(*arrays, *params)
     except (ValueError, IndexError) as e:
         raise _input_error(rule, arrays, params, e) from None
     aux = None
-    if rule.saves == "aux":
+    if rule.saves_aux:
         out, aux = out
-    if out.__class__ is not np.ndarray:
-        out = np.asarray(out)       # NumPy returns scalars from 0-d ops; keep arrays
-    if context.anomaly_mode and not np.all(np.isfinite(out)):
-        raise AnomalyError(f"{rule.name}{where(context.current_scope)}: forward produced NaN "
-                           f"or Inf from inputs of shapes {[a.shape for a in arrays]}.")
-    if not context.grad_enabled:
+    if out.__class__ is not ndarray:
+        out = np.asarray(out)
+    if context.anomaly_mode:
+        _check_forward(rule, out, arrays)
+    parents = tuple([(t._node or t) if t.requires_grad else None for t in inputs])
+    if not context.grad_enabled or parents.count(None) == len(parents):
         return _result(out, None)
-    if n == 1:
-        t = inputs[0]
-        if not t.requires_grad:
-            return _result(out, None)
-        parents = (t._node or t,)
-        shapes = (_shape(arrays[0].shape),)
-    elif n == 2:
-        a, b = inputs
-        if a.requires_grad:
-            parents = (a._node or a, (b._node or b) if b.requires_grad else None)
-        elif b.requires_grad:
-            parents = (None, b._node or b)
-        else:
-            return _result(out, None)
-        shapes = (_shape(arrays[0].shape), _shape(arrays[1].shape))
-    else:
-        parents = tuple([(t._node or t) if t.requires_grad else None for t in inputs])
-        if parents.count(None) == n:
-            return _result(out, None)
-        shapes = tuple([x.shape for x in arrays])
     locks = None
     for t in inputs:
         lock = t._lock
-        if lock is not True:        # a user's array: read-only while this node needs it
-            h = hold(t.data if lock is False else lock)     # (an array: W's, for W.T)
-            if h is not None:
-                locks = h if locks is None else (*_tuple(locks), h)
-    saved = arrays if rule.saves_inputs else None
-    kept = aux if aux is not None else (out if rule.saves_out else None)
-    node = Node(rule, parents, saved, shapes, kept, params, locks)
+        if lock is not True:
+            held = hold(t.data if lock is False else lock)
+            if held is not None:
+                locks = held if locks is None else (*_tuple(locks), held)
+    node = Node.of_many(rule, parents, [x.shape for x in arrays],
+                        arrays if rule.saves_inputs else None,
+                        aux if aux is not None else (out if rule.saves_out else None),
+                        params, locks)
     return _result(out, node)
+
+
+def _check_forward(rule, out, arrays):
+    if not np.all(np.isfinite(out)):
+        raise AnomalyError(f"{rule.name}{where(context.current_scope)}: forward produced NaN "
+                           f"or Inf from inputs of shapes {[a.shape for a in arrays]}.")
 
 
 def _tuple(locks):
