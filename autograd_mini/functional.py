@@ -56,29 +56,45 @@ def softmax_cross_entropy(logits, targets, reduction="mean"):
     (B, C)), or probability rows of the logits' shape (one-hot or soft labels).
     reduction: "mean" over the batch (default), "sum", or "none" (shape (B,) or ()).
     """
-    op = "softmax_cross_entropy" + where(context.current_scope)
     if not isinstance(logits, Tensor):
         logits = Tensor(logits)
-    shape = logits.shape
-    if len(shape) not in (1, 2):
-        raise ShapeError(f"{op}: logits must have shape (C,) or (B, C), got {shape}")
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction={reduction!r}, expected one of {REDUCTIONS}")
-    y = _targets(targets, shape, logits.dtype, op)
+    shape = logits.data.shape
+    # Valid class indices, the common case (once per time step), pass one cheap check;
+    # anything else takes the full checks, which name what is wrong.
+    y = _valid_labels(targets, shape) if reduction in REDUCTIONS else None
+    if y is None:
+        op = "softmax_cross_entropy" + where(context.current_scope)
+        if len(shape) not in (1, 2):
+            raise ShapeError(f"{op}: logits must have shape (C,) or (B, C), got {shape}")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{op}: reduction={reduction!r}, expected one of {REDUCTIONS}")
+        y = _targets(targets, shape, logits.dtype, op)
     return _apply1(R.SOFTMAX_CROSS_ENTROPY, logits, (y, reduction))
+
+
+# Integer label dtypes and their unsigned twins (of the same width, for a view).
+_UNSIGNED = {np.dtype(f"{kind}int{n}"): np.dtype(f"uint{n}") for kind in ("", "u")
+             for n in (8, 16, 32, 64)}
+
+
+def _valid_labels(targets, shape):
+    """``targets`` when they are valid class indices for logits of ``shape``, else None."""
+    if targets.__class__ is np.ndarray:
+        if targets.shape == shape[:-1] and len(shape) in (1, 2):
+            # Viewed as unsigned, a negative label becomes huge: one reduction checks
+            # both ends of [0, C).
+            unsigned = _UNSIGNED.get(targets.dtype)
+            if unsigned is not None and (targets.size == 0 or np.maximum.reduce(
+                    targets.view(unsigned), axis=None) < shape[-1]):
+                return targets
+    elif targets.__class__ is int and len(shape) == 1 and 0 <= targets < shape[0]:
+        return np.asarray(targets, dtype=np.intp)
+    return None
 
 
 def _targets(targets, shape, dtype, op):
     """Check targets against logits of ``shape``: class indices or probability rows."""
     C = shape[-1]
-    # Valid class indices, the common case (once per time step), return at once; any
-    # other input takes the full checks below, which name what is wrong.
-    if targets.__class__ is np.ndarray:
-        if (targets.dtype.kind in "iu" and targets.shape == shape[:-1]
-                and (targets.size == 0 or (targets.min() >= 0 and targets.max() < C))):
-            return targets
-    elif targets.__class__ is int and len(shape) == 1 and 0 <= targets < C:
-        return np.asarray(targets, dtype=np.intp)
     if isinstance(targets, Tensor):
         targets = targets.data
     if isinstance(targets, Integral) and not isinstance(targets, bool):

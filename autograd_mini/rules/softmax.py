@@ -35,24 +35,37 @@ def _sce_forward(o, targets, reduction):
     ``targets`` is already checked by ``softmax_cross_entropy``: integer class indices of
     shape o.shape[:-1], or probability rows of o's shape. Returns (loss, softmax(o)).
     """
-    z = o - o.max(axis=-1, keepdims=True)               # shift: exp never overflows
+    # The ufuncs' own reduce: ndarray.max() and .sum() go through Python wrappers, and
+    # this runs once per time step.
+    z = o - np.maximum.reduce(o, axis=-1, keepdims=True)   # shift: exp never overflows
     e = np.exp(z)
-    s = e.sum(axis=-1, keepdims=True)
+    s = np.add.reduce(e, axis=-1, keepdims=True)
     if targets.dtype.kind in "iu":
         # -log softmax(o)[y] = log s - z[y]: take the picked entries only, not all of
         # log softmax(o) (fewer NumPy calls per step; the same floating-point result).
         if o.ndim == 1:
             nll = np.log(s[0]) - z[targets]
         else:
-            nll = np.log(s[:, 0]) - z[np.arange(len(targets)), targets]
+            nll = np.log(s[:, 0]) - z[_rows(len(targets)), targets]
     else:
-        nll = -(targets * (z - np.log(s))).sum(axis=-1)
+        nll = -np.add.reduce(targets * (z - np.log(s)), axis=-1)
     if reduction == "mean":
-        nll = nll.sum() / nll.size      # ndarray.mean() is Python code: 2 µs slower
+        nll = np.add.reduce(nll, axis=None) / nll.size
     elif reduction == "sum":
-        nll = nll.sum()
+        nll = np.add.reduce(nll, axis=None)
     e /= s                              # e is now softmax(o): no second array
     return nll, e
+
+
+def _rows(n, _kept={}):
+    """0..n-1, read-only and made once per batch size: the row index of ``o[rows, y]``."""
+    rows = _kept.get(n)
+    if rows is None:
+        if len(_kept) > 1000:           # a program of ever-new batch sizes: keep it small
+            _kept.clear()
+        rows = _kept[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
 
 
 def _sce_vjp(g, p, o_shape, targets, reduction):
@@ -62,7 +75,7 @@ def _sce_vjp(g, p, o_shape, targets, reduction):
         if d.ndim == 1:
             d[targets] -= 1
         else:
-            d[np.arange(len(targets)), targets] -= 1
+            d[_rows(len(targets)), targets] -= 1
     else:
         d = p - targets
     if reduction == "mean":
