@@ -7,6 +7,8 @@ FAMILY = "linear algebra"
 
 
 def _matmul_dA(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:           # the common case first (an RNN's every step)
+        return g @ b.T
     if b.ndim == 1:
         if a.ndim == 1:                       # dot product: out is a scalar
             return g * b
@@ -17,17 +19,19 @@ def _matmul_dA(g, out, a, b):
 
 
 def _matmul_dB(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        if b.strides[0] < b.strides[1]:
+            # B is a transposed view (the W.T of `h @ W.T`): compute dB^T = g^T A and
+            # return it transposed, so the gradient has B's layout and the transpose's VJP
+            # hands W a contiguous array (summed over T steps, a strided add costs more).
+            return (g.T @ a).T
+        return a.T @ g
     if a.ndim == 1:
         if b.ndim == 1:
             return g * a
         return a[:, None] * g[..., None, :]   # (k,) @ (..., k, m): dB = outer(a, g)
     if b.ndim == 1:                           # (..., n, k) @ (k,): dB = A^T g, summed over batch
         return (a.mT @ g[..., None])[..., 0]
-    if b.ndim == 2 and a.ndim == 2 and b.strides[0] < b.strides[1]:
-        # B is a transposed view (the W.T of `h @ W.T`): compute dB^T = g^T A and return
-        # it transposed, so the gradient has B's layout and the transpose's VJP hands W
-        # a contiguous array (summed over T steps, a strided add would cost more).
-        return (g.T @ a).T
     return a.mT @ g
 
 
