@@ -99,16 +99,17 @@ class Tensor:
         return f"Tensor({', '.join(parts)})"
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other): return _apply2(R.ADD, self, _const(other, self))
-    def __radd__(self, other): return _apply2(R.ADD, _const(other, self), self)
-    def __sub__(self, other): return _apply2(R.SUB, self, _const(other, self))
-    def __rsub__(self, other): return _apply2(R.SUB, _const(other, self), self)
-    def __mul__(self, other): return _apply2(R.MUL, self, _const(other, self))
-    def __rmul__(self, other): return _apply2(R.MUL, _const(other, self), self)
-    def __truediv__(self, other): return _apply2(R.DIV, self, _const(other, self))
-    def __rtruediv__(self, other): return _apply2(R.DIV, _const(other, self), self)
-    def __matmul__(self, other): return _apply2(R.MATMUL, self, _const(other, self))
-    def __rmatmul__(self, other): return _apply2(R.MATMUL, _const(other, self), self)
+    # (_apply2 wraps a number or an array operand as a constant tensor)
+    def __add__(self, other): return _apply2(R.ADD, self, other)
+    def __radd__(self, other): return _apply2(R.ADD, other, self)
+    def __sub__(self, other): return _apply2(R.SUB, self, other)
+    def __rsub__(self, other): return _apply2(R.SUB, other, self)
+    def __mul__(self, other): return _apply2(R.MUL, self, other)
+    def __rmul__(self, other): return _apply2(R.MUL, other, self)
+    def __truediv__(self, other): return _apply2(R.DIV, self, other)
+    def __rtruediv__(self, other): return _apply2(R.DIV, other, self)
+    def __matmul__(self, other): return _apply2(R.MATMUL, self, other)
+    def __rmatmul__(self, other): return _apply2(R.MATMUL, other, self)
     def __neg__(self): return _apply1(R.NEG, self)
 
     def __pow__(self, p):
@@ -355,6 +356,10 @@ def _apply1(rule, t, params=()):
 
 
 def _apply2(rule, a, b, params=()):
+    if a.__class__ is not Tensor:
+        a = _const(a, b)
+    if b.__class__ is not Tensor:
+        b = _const(b, a)
     x, y = a.data, b.data
     try:
         out = rule.forward(x, y, *params)
