@@ -144,8 +144,10 @@ def test_a_100_step_run_lowers_the_loss_by_a_quarter():
 
 @pytest.mark.parametrize("optim", ["sgd", "adagrad"])
 def test_other_optimizers_also_learn(optim):
+    # SGD's rate with momentum 0.9: at 0.5 the loss oscillated (0.9 to 3.8 nats) and where
+    # it ended after 60 steps depended on rounding; at 0.1 it falls steadily.
     trainer = Trainer(TINY * 4, options(hidden=32, batch=4, bptt=16, optim=optim,
-                                        lr={"sgd": 0.5, "adagrad": 0.1}[optim]))
+                                        lr={"sgd": 0.1, "adagrad": 0.1}[optim]))
     before = evaluate(trainer.model, trainer.data, 16)
     for _ in range(60):
         trainer.train_step()
