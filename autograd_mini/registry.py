@@ -34,6 +34,10 @@ class Rule:
     variadic: bool = False
     expects: str = ""      # what valid inputs look like, for error messages
     family: str = ""
+    # Optional, per input: the VJP as a product, ``(left, right)`` with VJP = left @ right
+    # (2-D), or None where it is not one. A parameter used at every step then gets the
+    # sum of its T products as one product of stacked factors (see tape.run_backward).
+    factors: tuple = None
     # Derived from `saves` once, not per op: apply() and backward read them for every node.
     saves_inputs: bool = field(init=False, repr=False, compare=False)
     saves_out: bool = field(init=False, repr=False, compare=False)
@@ -53,9 +57,12 @@ RULES = {}
 
 
 def register(name, forward, vjps, formulas, saves="inputs", variadic=False, expects="",
-             family="user"):
+             family="user", factors=None):
     """Add an op: ``register("square", lambda x: x * x, [lambda g, out, x: 2 * x * g],
-    ["dx = 2 * x * g"])``. Returns the Rule, which ``Tensor``'s ``apply`` takes."""
+    ["dx = 2 * x * g"])``. Returns the Rule, which ``Tensor``'s ``apply`` takes.
+
+    ``factors`` (optional, as matmul's): one function per input, with the VJP's
+    arguments, returning 2-D ``(left, right)`` whose product is that VJP, or None."""
     if saves not in SAVES:
         raise ValueError(f"register({name!r}): saves={saves!r}, expected one of {SAVES}")
     vjps, formulas = tuple(vjps), tuple(formulas)
@@ -64,9 +71,15 @@ def register(name, forward, vjps, formulas, saves="inputs", variadic=False, expe
                          f"{len(vjps)} VJPs and {len(formulas)} formulas")
     if variadic and len(vjps) != 1:
         raise ValueError(f"register({name!r}): a variadic rule has one shared VJP")
+    if factors is not None:
+        factors = tuple(factors)
+        if len(factors) != len(vjps) or variadic:
+            raise ValueError(f"register({name!r}): give one factors function per VJP "
+                             f"(got {len(factors)} for {len(vjps)} VJPs; none for a "
+                             "variadic rule)")
     if name in RULES:
         raise ValueError(f"register({name!r}): a rule of that name exists; unregister it first")
-    rule = Rule(name, forward, vjps, formulas, saves, variadic, expects, family)
+    rule = Rule(name, forward, vjps, formulas, saves, variadic, expects, family, factors)
     RULES[name] = rule
     return rule
 

@@ -18,6 +18,7 @@ from .broadcast import unbroadcast
 from .errors import AnomalyError, GraphFreedError, ShapeError, where
 
 _creation = count()
+STACK_BYTES = 1 << 20   # at most this much of one parameter's factors wait to be stacked
 
 
 class Node:
@@ -222,8 +223,39 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
             if total.__class__ is np.ndarray and total.size > 1:
                 owned.add(p)
 
+    # A parameter (a leaf, or a shared W.T) used at every step receives from each use a
+    # product of two matrices: matmul's dB = A(t)^T g(t). The sum over the steps is one
+    # product of stacked factors, [A(1); ...; A(T)]^T [g(1); ...; g(T)]: one BLAS call
+    # instead of T products and T additions. The factors wait in `stacks` until the
+    # parameter's turn in the walk (all its uses are newer, so all have sent theirs), or
+    # until they hold STACK_BYTES, which bounds the memory they keep alive.
+    stacks = {}     # parameter -> [node, input index, shape, lefts, rights, bytes]
+
+    def stack(node, i, p, pair, shape):
+        left, right = pair
+        entry = stacks.get(p)
+        if entry is None:
+            stacks[p] = [node, i, shape, [left], [right], left.nbytes + right.nbytes]
+            return
+        entry[3].append(left)
+        entry[4].append(right)
+        entry[5] += left.nbytes + right.nbytes
+        if entry[5] > STACK_BYTES:
+            flush(p)
+
+    def flush(p):
+        node, i, shape, lefts, rights, _ = stacks.pop(p)
+        if len(lefts) == 1:
+            total = lefts[0] @ rights[0]
+        else:
+            total = np.concatenate(lefts, axis=1) @ np.concatenate(rights, axis=0)
+        send(node, i, p, total, shape)
+
+    stacking = not anomaly      # (anomaly mode checks each step's gradient on its own)
     pop = pending.pop
     for node in _graph(root):
+        if stacks and node in stacks:       # a shared W.T: its stacked uses, summed
+            flush(node)
         g = pop(node, None)
         if g is None:
             continue
@@ -249,20 +281,33 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
             else:
                 args = (shape1,) if shape2 is None else (shape1, shape2)
             vjp_args = (g, node.out, *args, *node.params)
+            factors = rule.factors if stacking else None
             if first is not None:
-                gi = rule.vjps[0](*vjp_args)
-                if gi is not None:      # None: the rule says no gradient flows there
-                    send(node, 0, first, gi, shape1)
+                pair = (factors[0](*vjp_args)
+                        if factors is not None and first.__class__ is not Node else None)
+                if pair is not None:    # into a parameter: stacked, summed later
+                    stack(node, 0, first, pair, shape1)
+                else:
+                    gi = rule.vjps[0](*vjp_args)
+                    if gi is not None:  # None: the rule says no gradient flows there
+                        send(node, 0, first, gi, shape1)
             if second is not None:
-                gi = rule.vjps[1](*vjp_args)
-                if gi is not None:
-                    send(node, 1, second, gi, shape2)
+                pair = (factors[1](*vjp_args)
+                        if factors is not None and second.__class__ is not Node else None)
+                if pair is not None:
+                    stack(node, 1, second, pair, shape2)
+                else:
+                    gi = rule.vjps[1](*vjp_args)
+                    if gi is not None:
+                        send(node, 1, second, gi, shape2)
         if not retain_graph:
             if node.__class__ is Node:      # Node.release() inlined: it runs per node
                 node.saved = node.out = node.locks = None
                 node.freed = True
             else:
                 node.release()
+    while stacks:                           # the leaves' stacked uses
+        flush(next(iter(stacks)))
     return leaves
 
 

@@ -35,9 +35,20 @@ def _matmul_dB(g, out, a, b):
     return a.mT @ g
 
 
+# The 2-D VJPs as products, for the engine to stack over the steps that share a weight:
+# sum_t g(t) @ B(t)^T and sum_t A(t)^T @ g(t) are each one matmul of stacked factors.
+def _matmul_dA_factors(g, out, a, b):
+    return (g, b.T) if a.ndim == 2 and b.ndim == 2 else None
+
+
+def _matmul_dB_factors(g, out, a, b):
+    return (a.T, g) if a.ndim == 2 and b.ndim == 2 else None
+
+
 MATMUL = register(
     "matmul", np.matmul,
     vjps=[_matmul_dA, _matmul_dB],
+    factors=[_matmul_dA_factors, _matmul_dB_factors],
     formulas=["dA = g @ B^T", "dB = A^T @ g"],
     expects="A (..., n, k) @ B (..., k, m), or a vector on either side: "
             "A's last axis must equal B's second-to-last",
