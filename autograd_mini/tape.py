@@ -18,7 +18,7 @@ from .broadcast import unbroadcast
 from .errors import AnomalyError, GraphFreedError, ShapeError, where
 
 _creation = count()
-STACK_BYTES = 1 << 20   # at most this much of one parameter's factors wait to be stacked
+STACK_BYTES = 1 << 16   # at most this much of one parameter's factors wait to be stacked
 
 
 class Node:
