@@ -271,6 +271,11 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
         rule = node.rule
         if node._many is not None:
             _send_many(node, g, send)
+        elif rule.passes_g:                 # add: dA = dB = g, nothing to compute
+            if node._first is not None:
+                send(node, 0, node._first, g, node._shape1)
+            if node._second is not None:
+                send(node, 1, node._second, g, node._shape2)
         else:
             # One or two inputs, nearly every node: the inputs' VJPs take the same
             # arguments, packed once; the slots are read directly (no `parents` tuple).

@@ -279,9 +279,12 @@ def test_the_recipes_catch_a_one_percent_error_in_the_rule(name):
     # A check that cannot fail is no check: scale the rule's VJPs by 1.01 and at least one
     # of its recipes must fail gradcheck. (Rules are frozen; the swap is undone below.)
     rule = RULES[name]
-    original = rule.vjps
-    wrong = tuple((lambda *args, f=f: f(*args) * 1.01) for f in original)
+    original = rule.vjps, rule.factors, rule.passes_g
+    wrong = tuple((lambda *args, f=f: f(*args) * 1.01) for f in rule.vjps)
     object.__setattr__(rule, "vjps", wrong)
+    # the engine's shortcuts around the VJPs (stacked products, dx = g) would skip them
+    object.__setattr__(rule, "factors", None)
+    object.__setattr__(rule, "passes_g", False)
     try:
         caught = None
         for recipe in RECIPES[name]:
@@ -290,5 +293,6 @@ def test_the_recipes_catch_a_one_percent_error_in_the_rule(name):
                 caught = recipe.label
                 break
     finally:
-        object.__setattr__(rule, "vjps", original)
+        for field, value in zip(("vjps", "factors", "passes_g"), original):
+            object.__setattr__(rule, field, value)
     assert caught is not None, f"no recipe of {name} notices a 1% error in its VJP"
