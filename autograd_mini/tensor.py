@@ -123,6 +123,10 @@ class Tensor:
                         "Tensor); for b ** x write (x * math.log(b)).exp()")
 
     def __getitem__(self, index):
+        data = self.data
+        if (index.__class__ is int and not self.requires_grad and data.ndim > 1
+                and -len(data) <= index < len(data) and not context.anomaly_mode):
+            return _result(data[index], None)   # x[t] of an input sequence: a view, no node
         return _apply1(R.GETITEM, self, (_index(index),))
 
     # ------------------------------------------------------------------ methods

@@ -277,3 +277,15 @@ def test_shapes_stay_right_past_the_shared_shape_cache_limit():
     x = leaf(np.arange(1.0, 4.0))
     (x * x).sum().backward()
     np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])      # 2x, by hand
+
+
+# ------------------------------------------------------- x[t] of an input sequence
+def test_a_constant_row_is_a_view_and_a_bad_row_still_names_the_op():
+    from autograd_mini import ShapeError
+    x = np.arange(12.0).reshape(3, 2, 2)
+    xs = Tensor(x)
+    np.testing.assert_array_equal(xs[1].data, x[1])
+    np.testing.assert_array_equal(xs[-3].data, x[0])
+    assert xs[2].node is None and np.shares_memory(xs[2].data, x)
+    with pytest.raises(ShapeError, match="getitem"):
+        xs[3]
