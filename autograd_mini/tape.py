@@ -18,6 +18,7 @@ from .broadcast import unbroadcast
 from .errors import AnomalyError, GraphFreedError, ShapeError, where
 
 _creation = count()
+SHAPES = {}     # shape tuple -> the one kept copy (tensor._shared)
 STACK_BYTES = 1 << 16   # at most this much of one parameter's factors wait to be stacked
 
 
@@ -185,6 +186,8 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     With ``keep_grads`` every node keeps the total gradient on its output in ``node.grad``
     (the renderer shows them); otherwise gradients live only until used.
     """
+    if len(SHAPES) > 10_000:    # a program of ever-new shapes: keep the shared ones few
+        SHAPES.clear()
     pending = {root: g}
     leaves = {}
     # Keys (nodes or leaves) whose summed gradient is an array this walk allocated and

@@ -9,7 +9,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from . import context
 from . import rules as R
 from .errors import AnomalyError, DTypeError, ShapeError, where
-from .tape import Node, ParamView, hold, run_backward
+from .tape import SHAPES, Node, ParamView, hold, run_backward
 
 
 class Tensor:
@@ -352,7 +352,8 @@ def _apply1(rule, t, params=()):
         return _result(out, None)
     lock = t._lock
     locks = None if lock is True else hold(x if lock is False else lock)
-    node = Node(rule, t._node or t, None, _shape(x.shape), None,
+    shape = x.shape
+    node = Node(rule, t._node or t, None, _shared(shape, shape), None,
                 (x,) if rule.saves_inputs else None,
                 aux if aux is not None else (out if rule.saves_out else None),
                 params, locks)
@@ -394,7 +395,8 @@ def _apply2(rule, a, b, params=()):
         held = hold(y if lock is False else lock)
         if held is not None:
             locks = held if locks is None else (locks, held)
-    node = Node(rule, first, second, _shape(x.shape), _shape(y.shape),
+    shape1, shape2 = x.shape, y.shape
+    node = Node(rule, first, second, _shared(shape1, shape1), _shared(shape2, shape2),
                 (x, y) if rule.saves_inputs else None,
                 aux if aux is not None else (out if rule.saves_out else None),
                 params, locks)
@@ -442,16 +444,16 @@ def _tuple(locks):
     return locks if locks.__class__ is tuple else (locks,)
 
 
-def _shape(shape, _seen={}):
-    """One shared tuple per distinct shape. ``ndarray.shape`` makes a new tuple at each
-    call, and a node keeps its inputs' shapes for the graph's life: a new tuple per input
-    per op is one more object for the collector to scan (about 20 per step of an RNN)."""
-    kept = _seen.get(shape)
-    if kept is None:
-        if len(_seen) > 10_000:     # a program of ever-new shapes: keep the cache small
-            _seen.clear()
-        kept = _seen[shape] = shape
-    return kept
+# One shared tuple per distinct shape. ``ndarray.shape`` makes a new tuple at each call,
+# and a node keeps its inputs' shapes for the graph's life: a new tuple per input per op
+# is one more object for the collector to scan (about 20 per step of an RNN).
+# ``_shared(s, s)`` (a dict's setdefault: no Python call per op) returns the kept tuple;
+# backward empties the dict when a program of ever-new shapes has grown it past 10,000.
+_shared = SHAPES.setdefault
+
+
+def _shape(shape):
+    return _shared(shape, shape)
 
 
 def _input_error(rule, arrays, params, e):
