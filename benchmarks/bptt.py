@@ -9,7 +9,7 @@ timing, each computes its gradients in float64 and they must agree to 1e-8 (rela
 the largest entry) with the hand-written NumPy ones, or the run fails. Timing is float32:
 warm-up, then ~1 s of iterations; median and min ms per iteration, ratio to NumPy
 (median over median), peak memory traced by tracemalloc during one iteration. The
-implementations take turns over ``--rounds`` rounds (2) and each keeps its best median,
+implementations take turns over ``--rounds`` rounds (3) and each keeps its best median,
 so a burst of other work on the machine does not land on one of them alone. Results go
 to out/bench.json (``--json PATH``).
 
@@ -231,7 +231,7 @@ def main(argv=None):
     ap.add_argument("--all", action="store_true", help="sizes, per-op and scaling")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     ap.add_argument("--budget", type=float, default=1.0, help="seconds of timed iterations")
-    ap.add_argument("--rounds", type=int, default=2,
+    ap.add_argument("--rounds", type=int, default=3,
                     help="timing rounds per size; each implementation keeps its best")
     ap.add_argument("--scaling-T", type=int, nargs="+", default=list(SCALING_T))
     ap.add_argument("--json", default="out/bench.json", help="where to write the results")
