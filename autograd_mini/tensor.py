@@ -409,11 +409,8 @@ def _apply_many(rule, inputs, params):
         out = rule.forward(arrays, *params) if rule.variadic else rule.forward(*arrays, *params)
     except (ValueError, IndexError) as e:
         raise _input_error(rule, arrays, params, e) from None
-    aux = None
-    if rule.saves_aux:
-        out, aux = out
-    if out.__class__ is not ndarray:
-        out = np.asarray(out)
+    out, aux = out if rule.saves_aux else (out, None)
+    out = np.asarray(out)           # (the class test of the paths above is for speed)
     if context.anomaly_mode:
         _check_forward(rule, out, arrays)
     parents = tuple([(t._node or t) if t.requires_grad else None for t in inputs])
