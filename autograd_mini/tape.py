@@ -21,8 +21,8 @@ _creation = count()
 SHAPES = {}     # shape tuple -> the one kept copy (tensor._shared)
 # How much of one parameter's factors may wait to be stacked (run_backward): STACK_GRADS
 # times the size of its gradient, and at least STACK_BYTES. Measured (benchmarks/bptt.py):
-# a flat 1 MiB made the small size 15% slower (cache), a flat 64 KiB left the medium
-# size 10% slower than this.
+# a flat 1 MiB made the small size about 15% slower (cache), a flat 64 KiB left the medium
+# size about 7% slower than this.
 STACK_BYTES = 1 << 16
 STACK_GRADS = 4
 
