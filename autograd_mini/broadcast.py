@@ -19,10 +19,11 @@ def unbroadcast(g, shape):
             # every step of a B=1 RNN): a reshape, no summation call.
             g = g.reshape(g.shape[extra:])
         else:
-            g = g.sum(axis=tuple(range(extra)))
+            # (the ufunc's own reduce: ndarray.sum() is a Python wrapper around it)
+            g = np.add.reduce(g, axis=tuple(range(extra)))
         if g.shape == shape:
             return g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
+        g = np.add.reduce(g, axis=stretched, keepdims=True)
     return g if g.shape == shape else None
