@@ -81,11 +81,18 @@ def _valid_labels(targets, shape):
     """``targets`` when they are valid class indices for logits of ``shape``, else None."""
     if targets.__class__ is np.ndarray:
         if targets.shape == shape[:-1] and len(shape) in (1, 2):
+            unsigned = _UNSIGNED.get(targets.dtype)
+            if unsigned is None:
+                return None
+            if targets.size <= 16 and targets.ndim == 1:
+                # A short batch: Python's min and max of a list beat a NumPy reduction.
+                labels = targets.tolist()
+                if not labels or (min(labels) >= 0 and max(labels) < shape[-1]):
+                    return targets
             # Viewed as unsigned, a negative label becomes huge: one reduction checks
             # both ends of [0, C).
-            unsigned = _UNSIGNED.get(targets.dtype)
-            if unsigned is not None and (targets.size == 0 or np.maximum.reduce(
-                    targets.view(unsigned), axis=None) < shape[-1]):
+            elif targets.size == 0 or np.maximum.reduce(
+                    targets.view(unsigned), axis=None) < shape[-1]:
                 return targets
     elif targets.__class__ is int and len(shape) == 1 and 0 <= targets < shape[0]:
         return np.asarray(targets, dtype=np.intp)
