@@ -293,3 +293,17 @@ def test_a_constant_row_is_a_view_and_a_bad_row_still_names_the_op():
     assert xs[2].node is None and np.shares_memory(xs[2].data, x)
     with pytest.raises(ShapeError, match="getitem"):
         xs[3]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_loss_scales_by_the_upstream_gradient(reduction, dtype):
+    # d(3 L)/do = 3 (softmax(o) - onehot(y)), divided by B for the mean: by hand
+    o = np.array([[0.5, -1.0, 2.0], [0.0, 1.0, -0.5]], dtype=dtype)
+    y = np.array([2, 0])
+    t = leaf(o, dtype=dtype)
+    (softmax_cross_entropy(t, y, reduction=reduction) * 3.0).backward()
+    p = np.exp(o) / np.exp(o).sum(axis=1, keepdims=True)
+    expected = 3.0 * (p - np.eye(3)[y]) / (2 if reduction == "mean" else 1)
+    assert t.grad.dtype == dtype
+    np.testing.assert_allclose(t.grad, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)

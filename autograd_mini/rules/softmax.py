@@ -78,10 +78,12 @@ def _sce_vjp(g, p, o_shape, targets, reduction):
             d[_rows(len(targets)), targets] -= 1
     else:
         d = p - targets
+    # (g is a 0-d array for "mean" and "sum": as a Python float it scales d without a
+    # NumPy scalar operation, 1 µs per step)
     if reduction == "mean":
-        d *= g / (d.size // d.shape[-1])
+        d *= float(g) / (d.size // d.shape[-1])
     elif reduction == "sum":
-        d *= g
+        d *= float(g)
     else:
         d *= g[..., None]
     return d
