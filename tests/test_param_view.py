@@ -155,3 +155,15 @@ def test_the_picture_draws_each_parameter_transpose_once_outside_the_steps():
     assert all(v.scope == () for v in views)
     uses = [e for e in graph.edges if e.src in {v.id for v in views}]
     assert len(uses) == 3 * 3                       # each view feeds one matmul per step
+
+
+def test_the_pictures_w_transpose_carries_the_finite_difference_gradient():
+    # The W^T box's gradient is dL/d(W^T): the transpose of dL/dW by central differences.
+    from autograd_mini import numerical_jacobian
+    from visualize import trace
+    params, x, y = problem(T=4)
+    graph = trace(rnn_loss(*params, x, y, scoped=True))
+    box = next(v for v in graph.values if v.label == "W^T")
+    rest = [params[0], params[2], params[3], params[4]]
+    dW = numerical_jacobian(lambda W: rnn_loss(rest[0], W, *rest[1:], x, y), params[1])
+    np.testing.assert_allclose(box.grad, dW.reshape(params[1].shape).T, rtol=1e-6, atol=1e-9)
