@@ -240,7 +240,8 @@ def _param_transpose(leaf):
         if node is not None and node.name is None and node.retained is None:
             return _view_of(cached[2], node, data)
     view = data.transpose()
-    node = ParamView(R.TRANSPOSE, leaf, None, _shape(data.shape), None, None, None,
+    shape = data.shape
+    node = ParamView(R.TRANSPOSE, leaf, None, _shared(shape, shape), None, None, None,
                      _REVERSE_AXES)
     node.scope = ()         # one node for every step: it belongs to no step's scope
     leaf._T = (weakref.ref(node), data, view)
@@ -447,10 +448,6 @@ def _tuple(locks):
 # ``_shared(s, s)`` (a dict's setdefault: no Python call per op) returns the kept tuple;
 # backward empties the dict when a program of ever-new shapes has grown it past 10,000.
 _shared = SHAPES.setdefault
-
-
-def _shape(shape):
-    return _shared(shape, shape)
 
 
 def _input_error(rule, arrays, params, e):
