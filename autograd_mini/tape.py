@@ -205,6 +205,10 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     def send(node, i, p, gi, shape):
         """Add ``gi``, the gradient for input ``i`` of ``node``, into what ``p`` receives."""
         if gi.shape != shape:
+            if stacking and gi.ndim == 2 and shape == gi.shape[1:] and p.__class__ is not Node:
+                # A bias b (n,) added to a batch (B, n): db = 1^T g, a product too (below)
+                stack(node, i, p, (_ones(len(gi), gi.dtype), gi), shape)
+                return
             fixed = unbroadcast(gi, shape)
             if fixed is None:
                 rule = node.rule
@@ -232,9 +236,10 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
                 owned.add(p)
 
     # A parameter (a leaf, or a shared W.T) used at every step receives from each use a
-    # product of two matrices: matmul's dB = A(t)^T g(t). The sum over the steps is one
-    # product of stacked factors, [A(1); ...; A(T)]^T [g(1); ...; g(T)]: one BLAS call
-    # instead of T products and T additions. The factors wait in `stacks` until the
+    # product of two matrices: matmul's dB = A(t)^T g(t), or a bias's db = 1^T g(t) (its
+    # sum over the batch). The sum over the steps is one product of stacked factors,
+    # [A(1); ...; A(T)]^T [g(1); ...; g(T)]: one BLAS call instead of T products (or
+    # reductions) and T additions. The factors wait in `stacks` until the
     # parameter's turn in the walk (all its uses are newer, so all have sent theirs), or
     # until they fill their budget: STACK_GRADS times the gradient's own size, at least
     # STACK_BYTES. Large products gain most from fewer, fuller BLAS calls and from the
@@ -245,7 +250,7 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
         left, right = pair
         entry = stacks.get(p)
         if entry is None:
-            grad_bytes = left.shape[0] * right.shape[1] * left.itemsize
+            grad_bytes = (left.shape[0] if left.ndim == 2 else 1) * right.shape[1] * left.itemsize
             budget = max(STACK_BYTES, STACK_GRADS * grad_bytes)
             stacks[p] = [node, i, shape, [left], [right], left.nbytes + right.nbytes, budget]
             return
@@ -260,7 +265,7 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
         if len(lefts) == 1:
             total = lefts[0] @ rights[0]
         else:
-            total = np.concatenate(lefts, axis=1) @ np.concatenate(rights, axis=0)
+            total = np.concatenate(lefts, axis=-1) @ np.concatenate(rights, axis=0)
         send(node, i, p, total, shape)
 
     stacking = not anomaly      # (anomaly mode checks each step's gradient on its own)
@@ -326,6 +331,17 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     while stacks:                           # the leaves' stacked uses
         flush(next(iter(stacks)))
     return leaves
+
+
+def _ones(n, dtype, _kept={}):
+    """A read-only vector of n ones: the left factor of a bias's gradient, 1^T g."""
+    ones = _kept.get((n, dtype))
+    if ones is None:
+        if len(_kept) > 1000:           # a program of ever-new batch sizes: keep it small
+            _kept.clear()
+        ones = _kept[n, dtype] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
 
 
 def _fill_retained(node, g):

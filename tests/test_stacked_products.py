@@ -93,3 +93,50 @@ def test_register_checks_the_factors():
         register("mm2", np.matmul, [lambda g, out, a, b: g @ b.T] * 2, ["dA", "dB"],
                  factors=[lambda g, out, a, b: (g, b.T)])
     unregister("mm2")
+
+
+@pytest.mark.parametrize("budget", [None, 300, 0])
+@pytest.mark.parametrize("op", ["+", "-", "*"])
+def test_a_bias_used_at_every_step_gets_its_batch_sums_added_up(monkeypatch, budget, op):
+    # db = 1^T g(t) is a product too: the engine stacks it like matmul's. budget as above
+    # (each step's factors are 3 * 8 + 3 * 4 * 8 = 120 bytes: 300 sums every third step).
+    if budget is not None:
+        monkeypatch.setattr(tape, "STACK_BYTES", budget)
+        monkeypatch.setattr(tape, "STACK_GRADS", 0)
+    T, B, H = 9, 3, 4
+    b = Tensor(rng.normal(size=H), requires_grad=True)
+    xs = [rng.normal(size=(B, H)) for _ in range(T)]
+    gs = [rng.normal(size=(B, H)) for _ in range(T)]
+    total = 0
+    for x, g in zip(xs, gs):
+        y = {"+": lambda: Tensor(x) + b, "-": lambda: Tensor(x) - b,
+             "*": lambda: Tensor(x) * b}[op]()
+        total = total + (y * g).sum()
+    total.backward()
+    # by hand: d(x + b)/db sums g over the batch; x - b gives -g; x * b gives g * x
+    per_step = {"+": lambda x, g: g.sum(0), "-": lambda x, g: -g.sum(0),
+                "*": lambda x, g: (g * x).sum(0)}[op]
+    np.testing.assert_allclose(b.grad, sum(per_step(x, g) for x, g in zip(xs, gs)),
+                               rtol=1e-12)
+
+
+def test_biases_of_other_shapes_are_summed_by_unbroadcast():
+    # (1, H) and (B, 1) biases, and a (K, B, H) batch: not 1^T g, the general sum
+    x = rng.normal(size=(2, 3, 4))
+    for shape, data in [((1, 4), x[0]), ((3, 1), x[0]), ((4,), x)]:
+        b = Tensor(rng.normal(size=shape), requires_grad=True)
+        f = lambda b: ((Tensor(data) + b) ** 2).sum() + (Tensor(data) * b).sum()
+        assert gradcheck(f, [b]), shape
+        f(b).backward()
+        axes = tuple(i for i in range(data.ndim) if i < data.ndim - len(shape)
+                     or shape[i - (data.ndim - len(shape))] == 1)
+        full = 2 * (data + b.data) + data
+        np.testing.assert_allclose(b.grad, full.sum(axis=axes).reshape(shape), rtol=1e-12)
+
+
+def test_a_bias_in_float32_keeps_its_dtype():
+    b = Tensor(np.ones(4, np.float32), requires_grad=True)
+    x = Tensor(np.arange(12, dtype=np.float32).reshape(3, 4))
+    ((x + b) * x).sum().backward()
+    assert b.grad.dtype == np.float32
+    np.testing.assert_allclose(b.grad, x.data.sum(0), rtol=1e-6)
