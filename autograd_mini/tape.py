@@ -239,32 +239,34 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     # product of two matrices: matmul's dB = A(t)^T g(t), or a bias's db = 1^T g(t) (its
     # sum over the batch). The sum over the steps is one product of stacked factors,
     # [A(1); ...; A(T)]^T [g(1); ...; g(T)]: one BLAS call instead of T products (or
-    # reductions) and T additions. The factors wait in `stacks` until the
-    # parameter's turn in the walk (all its uses are newer, so all have sent theirs), or
-    # until they fill their budget: STACK_GRADS times the gradient's own size, at least
-    # STACK_BYTES. Large products gain most from fewer, fuller BLAS calls and from the
-    # additions skipped; a budget tied to their size keeps small ones in cache.
-    stacks = {}     # parameter -> [node, input index, shape, lefts, rights, bytes, budget]
+    # reductions) and T additions. The factors wait in `stacks` until the parameter's
+    # turn in the walk (all its uses are newer, so all have sent theirs), or until they
+    # fill their budget: STACK_GRADS times the gradient's own size, at least STACK_BYTES,
+    # counted in uses of the size of the first (a parameter's uses have one shape). Large
+    # products gain most from fewer, fuller BLAS calls and from the additions skipped; a
+    # budget tied to their size keeps small ones in cache.
+    stacks = {}     # parameter -> [node, input index, shape, [(left, right), ...], uses left]
 
     def stack(node, i, p, pair, shape):
-        left, right = pair
         entry = stacks.get(p)
         if entry is None:
+            left, right = pair
             grad_bytes = (left.shape[0] if left.ndim == 2 else 1) * right.shape[1] * left.itemsize
             budget = max(STACK_BYTES, STACK_GRADS * grad_bytes)
-            stacks[p] = [node, i, shape, [left], [right], left.nbytes + right.nbytes, budget]
+            stacks[p] = [node, i, shape, [pair], max(1, budget // (left.nbytes + right.nbytes))]
             return
-        entry[3].append(left)
-        entry[4].append(right)
-        entry[5] += left.nbytes + right.nbytes
-        if entry[5] > entry[6]:
+        entry[3].append(pair)
+        entry[4] -= 1
+        if not entry[4]:
             flush(p)
 
     def flush(p):
-        node, i, shape, lefts, rights, _, _ = stacks.pop(p)
-        if len(lefts) == 1:
-            total = lefts[0] @ rights[0]
+        node, i, shape, pairs, _ = stacks.pop(p)
+        if len(pairs) == 1:
+            left, right = pairs[0]
+            total = left @ right
         else:
+            lefts, rights = zip(*pairs)
             total = np.concatenate(lefts, axis=-1) @ np.concatenate(rights, axis=0)
         send(node, i, p, total, shape)
 
