@@ -106,17 +106,18 @@ class Node:
 
 
 class ParamView(Node):
-    """``W.T`` of a parameter ``W``: one node per parameter and graph, shared by every use.
+    """``W.T`` of a parameter ``W``: one node per parameter (and data array), shared by
+    every use in every graph.
 
     ``h @ W.T`` at each of T steps would otherwise record T transpose nodes, each with its
     own backward visit and its own transposed gradient to add into ``W.grad``; shared, the
     T gradients are summed in W^T's layout and transposed once. The node saves nothing and
     holds no lock (the ops that read the view hold W's array, see ``Tensor.T``), so a
-    backward pass has nothing to release here, and it never marks it freed: another graph
-    built on the same parameter may share it and still runs its own backward.
+    backward pass has nothing to release here, and it never marks it freed: every graph
+    built on the parameter shares it and runs its own backward through it.
     """
 
-    __slots__ = ("__weakref__",)    # the parameter keeps only a weak reference to it
+    __slots__ = ()
 
     def release(self):
         pass

@@ -45,7 +45,7 @@ class Tensor:
         self.name = name
         self._node = None
         self._lock = False
-        self._T = None          # (weakref to its ParamView node, the array it shows, the view)
+        self._T = None          # (the data array, its W.T tensor): see _param_transpose
 
     @classmethod
     def _result(cls, data, node):
@@ -61,7 +61,7 @@ class Tensor:
     @property
     def T(self):
         # `h @ W.T` runs at every time step of an RNN: a parameter's transpose is recorded
-        # once per graph (ParamView) and handed out again; anything else goes to the rule.
+        # once (ParamView) and handed out again; anything else goes to the rule.
         if (self._node is None and self.requires_grad and context.grad_enabled
                 and not context.anomaly_mode):
             return _param_transpose(self)
@@ -228,24 +228,24 @@ def _result(data, node, _new=object.__new__):
 
 
 def _param_transpose(leaf):
-    """``leaf.T`` for a parameter: the transposed view, from the parameter's ParamView
-    node while that node's graph is alive (its consumers keep it; the parameter holds
-    only a weak reference). A new node when the data array was replaced (an optimizer
-    step), or when the last one was given a name or retain_grad(): those belong to one
-    use."""
+    """``leaf.T`` for a parameter: one tensor, made by the parameter's ParamView node and
+    kept on the parameter, handed out at every use (no new object per step). A new one
+    when the data array was replaced (an optimizer step that assigns ``.data``), or when
+    the last one was given a name or retain_grad(): those belong to one use."""
     data = leaf.data
     cached = leaf._T
-    if cached is not None and cached[1] is data:
-        node = cached[0]()
-        if node is not None and node.name is None and node.retained is None:
-            return _view_of(cached[2], node, data)
+    if cached is not None and cached[0] is data:
+        t = cached[1]
+        if t.name is None and t._node.retained is None:
+            return t
     view = data.transpose()
     shape = data.shape
     node = ParamView(R.TRANSPOSE, leaf, None, _shared(shape, shape), None, None, None,
                      _REVERSE_AXES)
     node.scope = ()         # one node for every step: it belongs to no step's scope
-    leaf._T = (weakref.ref(node), data, view)
-    return _view_of(view, node, data)
+    t = _view_of(view, node, data)
+    leaf._T = (data, t)
+    return t
 
 
 def _view_of(view, node, array):

@@ -1,4 +1,4 @@
-"""A parameter's ``W.T`` is recorded once per graph (ParamView) and shared by every use.
+"""A parameter's ``W.T`` is recorded once (ParamView) and shared by every use.
 
 What sharing must not change: gradients (finite differences, hand formulas), several
 graphs over one parameter, the write lock on the parameter's array, optimizer steps that
@@ -88,6 +88,20 @@ def test_a_graph_dropped_without_backward_lets_go_of_the_parameter():
     del loss
     gc.collect()
     W.data[0, 0] = 5.0                              # the parameter's cache holds no lock
+
+
+def test_the_transpose_is_one_tensor_per_data_array_and_dies_with_its_parameter():
+    import weakref
+    W = leaf((3, 2))
+    assert W.T is W.T                               # no new object per use
+    old = W.T
+    W.data = W.data * 2                             # a new array: a new view and node
+    assert W.T is not old and W.T.node is not old.node
+    np.testing.assert_array_equal(W.T.data, W.data.T)
+    gone = weakref.ref(W)
+    del W, old
+    gc.collect()                                    # W -> its W.T -> ParamView -> W: a cycle
+    assert gone() is None
 
 
 @pytest.mark.parametrize("update", ["in place", "new array"])
