@@ -7,11 +7,12 @@
 Every implementation runs in its own subprocess with one BLAS/OpenMP thread. Before
 timing, each computes its gradients in float64 and they must agree to 1e-8 (relative to
 the largest entry) with the hand-written NumPy ones, or the run fails. Timing is float32:
-warm-up, then ~1 s of iterations; median and min ms per iteration, ratio to NumPy
-(median over median), peak memory traced by tracemalloc during one iteration. The
-implementations take turns over ``--rounds`` rounds (3) and each keeps its best median,
-so a burst of other work on the machine does not land on one of them alone. Results go
-to out/bench.json (``--json PATH``).
+after a warm-up, the implementations take turns in 0.2 s chunks of iterations, ``--rounds``
+x ``--budget`` seconds (3 x 1) of them each. Reported: median and min ms per iteration;
+the ratio to NumPy, the median over turns of the two chunks' median times (each chunk
+timed next to NumPy's, so a slow spell of the machine hits both); the ratio of the mins;
+peak memory traced by tracemalloc during one iteration. Results go to out/bench.json
+(``--json PATH``).
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set in the environment, pin OpenBLAS to an
 older kernel and slow NumPy; the subprocesses run without both (every implementation
@@ -31,6 +32,7 @@ import numpy as np
 
 from .workload import PARAMS, SCALING_SIZE, SCALING_T, SIZES
 
+ROOT = Path(__file__).resolve().parent.parent
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 AGREE_RTOL = 1e-8
@@ -54,13 +56,40 @@ def child_env(keep_openblas_env=False):
 
 def run_worker(spec, env):
     """Run ``benchmarks.worker`` with ``spec`` in a fresh process; its JSON result."""
-    root = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
-                          cwd=root, env=env, capture_output=True, text=True)
+                          cwd=ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark worker {spec.get('task')}/{spec.get('impl')} "
                            f"failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+class Server:
+    """A worker process that keeps one implementation built and times it on request."""
+
+    def __init__(self, spec, env):
+        self.name = f"{spec['impl']} ({spec['size']})"
+        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker",
+                                      json.dumps(dict(spec, task="serve"))],
+                                     cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker {self.name} failed:\n"
+                               f"{self.proc.stderr.read()}")
+        return json.loads(line)
+
+    def time(self, seconds):
+        """The times (s) of the iterations run in ``seconds`` (at least one)."""
+        self.proc.stdin.write(f"{seconds}\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def torch_available():
@@ -87,44 +116,59 @@ def check_agreement(size, files):
     return worst
 
 
+CHUNK_SECONDS = 0.2
+
+
 def bench_sizes(sizes, impls, env, budget, rounds, log):
-    """Per size: every implementation's float64 gradients are checked first; then
-    ``rounds`` rounds run each implementation once in turn (a fresh process each), and
-    each keeps its best round (lowest median): load from other programs on the machine
-    then hits every implementation alike instead of whichever ran at the wrong moment."""
+    """Per size: one process per implementation, kept alive; their float64 gradients are
+    checked first. Then the implementations take turns in chunks of CHUNK_SECONDS of
+    timed iterations (at least one), ``rounds * budget`` seconds of them each, the order
+    reversed at every turn. A ratio between two implementations is the median, over the
+    turns, of the ratio of their chunks' median times: each chunk is timed next to the
+    other's. Machines of this class have run at two speeds for seconds at a time (a small
+    NumPy iteration took 4.4 ms, then 8.5 ms for several seconds, then 4.4 again); two
+    adjacent chunks mostly share one speed, where two separate 1-second runs often did
+    not. Median and min ms are over all of an implementation's timed iterations."""
     results = {}
+    turns = max(3, round(rounds * budget / CHUNK_SECONDS))
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            files, rows = {}, {}
-            for r in range(rounds):
-                for impl in impls:
-                    first = r == 0
-                    if first:
-                        files[impl] = os.path.join(tmp, f"{size}-{impl}.npz")
-                    log(f"  {size:<6} {impl} (round {r + 1}/{rounds}) ...")
-                    got = run_worker({"task": "bptt", "impl": impl, "size": SIZES[size],
-                                      "budget": budget, "memory": first,
-                                      "grads_file": files[impl] if first else None}, env)
-                    if first:
-                        rows[impl] = got
-                        got["rounds_median_ms"] = [got["median_ms"]]
-                        if impl == impls[-1]:
-                            check_agreement(size, files)   # fail before more timing
-                    else:
-                        best = rows[impl]
-                        best["rounds_median_ms"].append(got["median_ms"])
-                        if got["median_ms"] < best["median_ms"]:
-                            best.update(median_ms=got["median_ms"], runs=got["runs"])
-                        best["min_ms"] = min(best["min_ms"], got["min_ms"])
-            agreement = check_agreement(size, files)
-            base = rows["numpy"]
+            files = {impl: os.path.join(tmp, f"{size}-{impl}.npz") for impl in impls}
+            log(f"  {size:<6} building, float64 gradients, traced memory ...")
+            servers = {impl: Server({"impl": impl, "size": SIZES[size],
+                                     "grads_file": files[impl]}, env) for impl in impls}
+            try:
+                rows = {impl: server.read() for impl, server in servers.items()}
+                agreement = check_agreement(size, files)    # fail before any timing
+                chunks = {impl: [] for impl in impls}
+                log(f"  {size:<6} timing: {turns} turns of {CHUNK_SECONDS} s each ...")
+                for turn in range(turns):
+                    for impl in (impls if turn % 2 == 0 else impls[::-1]):
+                        chunks[impl].append(servers[impl].time(CHUNK_SECONDS))
+            finally:
+                for server in servers.values():
+                    server.close()
+            base = chunks["numpy"]
             for impl, r in rows.items():
-                r["ratio"] = r["median_ms"] / base["median_ms"]
-                r["ratio_min"] = r["min_ms"] / base["min_ms"]
-                r["memory_ratio"] = r["peak_bytes"] / base["peak_bytes"]
-                r["max_rel_diff_f64"] = agreement.get(impl, 0.0)
+                times = [t for chunk in chunks[impl] for t in chunk]
+                r.update(median_ms=1e3 * float(np.median(times)), min_ms=1e3 * min(times),
+                         runs=len(times), turns=turns,
+                         ratio=paired_ratio(chunks[impl], base),
+                         memory_ratio=r["peak_bytes"] / rows["numpy"]["peak_bytes"],
+                         max_rel_diff_f64=agreement.get(impl, 0.0))
+                r["ratio_min"] = r["min_ms"] / (1e3 * min(t for c in base for t in c))
+                r["chunks_ms"] = [[1e3 * t for t in c] for c in chunks[impl]]
+            if "torch" in rows:
+                rows["autograd_mini"]["ratio_torch"] = paired_ratio(chunks["autograd_mini"],
+                                                                    chunks["torch"])
             results[size] = rows
     return results
+
+
+def paired_ratio(chunks, base_chunks):
+    """The median over turns of median(chunk) / median(base chunk)."""
+    return float(np.median([np.median(a) / np.median(b)
+                            for a, b in zip(chunks, base_chunks)]))
 
 
 def fit_linear(Ts, ys):
@@ -158,7 +202,7 @@ def mib(n):
 
 def size_table(results):
     lines = ["| size (B, D, H, C, T) | implementation | median ms | min ms | ratio to NumPy "
-             "(median) | ratio (min) | peak traced MiB | memory ratio |",
+             "(paired medians) | ratio (min) | peak traced MiB | memory ratio |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for size, rows in results.items():
         label = f"{size} {tuple(SIZES[size])}"
@@ -173,7 +217,8 @@ def size_table(results):
 
 
 def targets_table(results):
-    lines = ["| target | measured (median) | met | measured (min) |", "|---|---:|---|---:|"]
+    lines = ["| target | measured (paired medians) | met | measured (min) |",
+             "|---|---:|---|---:|"]
 
     def row(what, value, ok, value_min):
         lines.append(f"| {what} | {value:.2f} | {'yes' if ok else 'NO'} | {value_min:.2f} |")
@@ -190,7 +235,7 @@ def targets_table(results):
     for size, rows in results.items():
         if "torch" in rows:
             a, t = rows["autograd_mini"], rows["torch"]
-            r, r_min = a["median_ms"] / t["median_ms"], a["min_ms"] / t["min_ms"]
+            r, r_min = a["ratio_torch"], a["min_ms"] / t["min_ms"]
             if size == "medium":
                 row(f"{size}: autograd_mini / PyTorch <= 1.10", r, r <= 1.10, r_min)
             else:
@@ -232,7 +277,7 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     ap.add_argument("--budget", type=float, default=1.0, help="seconds of timed iterations")
     ap.add_argument("--rounds", type=int, default=3,
-                    help="timing rounds per size; each implementation keeps its best")
+                    help="seconds of timing per implementation and size, in --budget units")
     ap.add_argument("--scaling-T", type=int, nargs="+", default=list(SCALING_T))
     ap.add_argument("--json", default="out/bench.json", help="where to write the results")
     ap.add_argument("--keep-openblas-env", action="store_true",

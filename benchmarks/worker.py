@@ -24,12 +24,13 @@ def load(impl):
     return importlib.import_module(IMPLS[impl])
 
 
-def time_iterations(step, budget, min_runs=3, warmup=0.2):
-    """Warm up for ``warmup`` seconds (at least 2 runs), then run until ``budget`` seconds
-    have passed (at least ``min_runs`` runs). Returns each run's time in seconds."""
+def time_iterations(step, budget, min_runs=3, warmup=0.2, warm_runs=2):
+    """Warm up for ``warmup`` seconds (at least ``warm_runs`` runs), then run until
+    ``budget`` seconds have passed (at least ``min_runs`` runs). Returns each run's time
+    in seconds."""
     start = time.perf_counter()
     runs = 0
-    while runs < 2 or time.perf_counter() - start < warmup:
+    while runs < warm_runs or time.perf_counter() - start < warmup:
         step()
         runs += 1
     times = []
@@ -78,6 +79,34 @@ def bptt(spec):
     return result
 
 
+def serve(spec):
+    """One implementation at one size, timed in chunks on the parent's request, so that
+    the parent can interleave the implementations (see ``bench_sizes`` in bptt.py).
+
+    Float64 gradients and traced memory first (as ``bptt``), then a ready line; then for
+    each line ``SECONDS`` on stdin, the times of the iterations run in that many seconds
+    (at least one), as a JSON line. Ends at end of input."""
+    mod = load(spec["impl"])
+    B, D, H, C, T = spec["size"]
+    params, x, y = problem(B, D, H, C, T, dtype=np.float64)
+    grads = mod.build(params, x, y)()
+    np.savez(spec["grads_file"], **{n: np.asarray(grads[n]) for n in PARAMS})
+    del grads
+    params, x, y = problem(B, D, H, C, T, dtype=np.float32)
+    peak = traced_peak(mod.build, params, x, y)
+    step = mod.build(params, x, y)
+    time_iterations(step, 0, min_runs=0)            # the warm-up, once
+    gc.collect()
+    _reply({"peak_bytes": peak})
+    for line in sys.stdin:
+        _reply(time_iterations(step, float(line), min_runs=1, warmup=0, warm_runs=0))
+
+
+def _reply(obj):
+    json.dump(obj, sys.stdout)
+    print(flush=True)
+
+
 def scaling(spec):
     """Time (best of a few runs) and traced peak memory of one iteration for each T."""
     mod = load(spec["impl"])
@@ -115,6 +144,8 @@ def blas_info():
 def main(argv):
     spec = json.loads(argv[0])
     task = spec["task"]
+    if task == "serve":
+        return serve(spec)
     if task == "bptt":
         result = bptt(spec)
     elif task == "scaling":
