@@ -30,15 +30,20 @@ def test_every_rules_factors_multiply_to_its_vjp(n, k, m):
             np.testing.assert_allclose(left @ right, rule.vjps[i](g, None, a, b), rtol=1e-12)
 
 
+def set_budget(monkeypatch, budget):
+    """Stack at most ``budget`` bytes of factors per parameter (None: the engine's own)."""
+    if budget is not None:
+        monkeypatch.setattr(tape, "STACK_BYTES", budget)
+        monkeypatch.setattr(tape, "STACK_GRADS", 0)
+
+
 @pytest.mark.parametrize("budget", [None, 500, 0])
 @pytest.mark.parametrize("side", ["h @ W.T", "h @ W", "W @ h"])
 def test_a_weight_used_at_every_step_gets_the_sum_of_its_products(monkeypatch, budget, side):
     # budget: the bytes of factors kept before a partial sum (None: the engine's own, which
     # stacks all 9 steps here; each step's factors are 192 bytes, so 500 makes a partial
     # sum every third step and 0 every second).
-    if budget is not None:
-        monkeypatch.setattr(tape, "STACK_BYTES", budget)
-        monkeypatch.setattr(tape, "STACK_GRADS", 0)
+    set_budget(monkeypatch, budget)
     T, B, H = 9, 3, 4
     W = Tensor(rng.normal(size=(H, H)), requires_grad=True)
     hs = [rng.normal(size=(B, H)) for _ in range(T)]
@@ -100,9 +105,7 @@ def test_register_checks_the_factors():
 def test_a_bias_used_at_every_step_gets_its_batch_sums_added_up(monkeypatch, budget, op):
     # db = 1^T g(t) is a product too: the engine stacks it like matmul's. budget as above
     # (each step's factors are 3 * 8 + 3 * 4 * 8 = 120 bytes: 300 sums every third step).
-    if budget is not None:
-        monkeypatch.setattr(tape, "STACK_BYTES", budget)
-        monkeypatch.setattr(tape, "STACK_GRADS", 0)
+    set_budget(monkeypatch, budget)
     T, B, H = 9, 3, 4
     b = Tensor(rng.normal(size=H), requires_grad=True)
     xs = [rng.normal(size=(B, H)) for _ in range(T)]
