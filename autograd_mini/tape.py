@@ -1,13 +1,16 @@
 """The tape: one Node per recorded op, and the iterative reverse walk that is backprop.
 
 Nodes are numbered as they are created, so creation order is a topological order: an
-op's inputs always exist before it. ``backward`` collects the nodes the root depends on
-with an explicit stack (no recursion: an RNN unrolled over 100,000 steps is a chain
-100,000 deep), visits them newest first, and keeps a dict of pending gradients: summed
-on write (a weight used at every step receives the sum over steps: that is BPTT) and
-popped on read, so each gradient is freed as soon as its node has used it.
+op's inputs always exist before it. ``backward`` keeps a dict of pending gradients,
+summed on write (a weight used at every step receives the sum over steps: that is BPTT)
+and popped on read, so each gradient is freed as soon as its node has used it. A node
+joins the walk when its first gradient arrives, in a list kept sorted by creation
+number, and the newest node in the list goes next: every node that can still send it a
+gradient is newer, so has already gone (no recursion, and no pass over the graph before
+the walk: an RNN unrolled over 100,000 steps is a chain 100,000 deep).
 """
 import weakref
+from bisect import insort
 from itertools import count
 from operator import attrgetter
 
@@ -167,21 +170,6 @@ def hold(array):
     return kept
 
 
-def _graph(root):
-    """The nodes ``root`` depends on, newest first (reverse creation order)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        # (first, second) is `parents` without the property call; a one-input node's
-        # second slot is None, which every walk skips anyway.
-        for p in (node._first, node._second) if node._many is None else node._many:
-            if p.__class__ in _NODE_TYPES and p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return sorted(seen, key=_seq, reverse=True)
-
-
 _seq = attrgetter("seq")
 _NODE_TYPES = {Node, ParamView}   # class test by set lookup: parents are Nodes, leaves, None
 
@@ -223,8 +211,14 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
             raise AnomalyError(
                 f"{node.rule.name}{where(node.scope)}: backward produced NaN or Inf in the "
                 f"gradient of input {i} ({node.rule.formula(i)}).")
-        sums = pending if p.__class__ in _NODE_TYPES else leaves
-        prev = sums.get(p)
+        if p.__class__ in _NODE_TYPES:
+            sums = pending
+            prev = pending.get(p)
+            if prev is None:
+                insort(queue, p, key=_seq)      # its first gradient: p joins the walk
+        else:
+            sums = leaves
+            prev = leaves.get(p)
         if prev is None:
             sums[p] = gi
         elif p in owned and prev.dtype == gi.dtype:
@@ -251,6 +245,8 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
     def stack(node, i, p, pair, shape):
         entry = stacks.get(p)
         if entry is None:
+            if p.__class__ in _NODE_TYPES:  # a shared W.T: it joins the walk
+                insort(queue, p, key=_seq)
             left, right = pair
             grad_bytes = (left.shape[0] if left.ndim == 2 else 1) * right.shape[1] * left.itemsize
             budget = max(STACK_BYTES, STACK_GRADS * grad_bytes)
@@ -273,11 +269,16 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
 
     stacking = not anomaly      # (anomaly mode checks each step's gradient on its own)
     pop = pending.pop
-    for node in _graph(root):
+    # The nodes that have received a gradient and wait for their turn, oldest first (see
+    # the module docstring). Sorted inserts cost less than a search of the whole graph
+    # before the walk: the list holds only the frontier, a few nodes in an RNN.
+    queue = [root]
+    while queue:
+        node = queue.pop()
         if stacks and node in stacks:       # a shared W.T: its stacked uses, summed
             flush(node)
         g = pop(node, None)
-        if g is None:
+        if g is None:       # (a W.T queued twice, by its stack and by a partial sum)
             continue
         if node.freed:
             raise GraphFreedError(

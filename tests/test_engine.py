@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograd_mini import (GraphFreedError, Tensor, no_grad, numerical_jacobian, scope,
-                           softmax_cross_entropy)
+                           softmax_cross_entropy, stack)
 
 
 def leaf(data):
@@ -63,6 +63,20 @@ def test_a_node_runs_its_vjp_only_after_all_its_consumers_reported():
     t = np.tanh(x.data)
     dh = 4 * t + np.exp(t) + 1                # d/dh (2h^2 + e^h + h)
     np.testing.assert_allclose(x.grad, dh * (1 - t * t), rtol=1e-14)
+
+
+def test_a_node_reached_by_branches_of_very_different_lengths_waits_for_all():
+    # h's consumers: a 30-op chain, a single op and stack itself, stacked newest first;
+    # the walk takes the newest node with a gradient next, so h goes only after all three
+    x = leaf([0.5, -0.5])
+    h = x.tanh()
+    long = h
+    for _ in range(30):
+        long = long * 1.01
+    short = h * 2
+    stack([h, short, long][::-1]).sum().backward()
+    t = np.tanh(x.data)
+    np.testing.assert_allclose(x.grad, (1 + 2 + 1.01 ** 30) * (1 - t * t), rtol=1e-13)
 
 
 def test_gradients_accumulate_across_two_backward_calls_until_cleared():
