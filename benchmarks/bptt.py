@@ -125,10 +125,10 @@ def bench_sizes(sizes, impls, env, budget, rounds, log):
     timed iterations (at least one), ``rounds * budget`` seconds of them each, the order
     reversed at every turn. A ratio between two implementations is the median, over the
     turns, of the ratio of their chunks' median times: each chunk is timed next to the
-    other's. Machines of this class have run at two speeds for seconds at a time (a small
-    NumPy iteration took 4.4 ms, then 8.5 ms for several seconds, then 4.4 again); two
-    adjacent chunks mostly share one speed, where two separate 1-second runs often did
-    not. Median and min ms are over all of an implementation's timed iterations."""
+    other's. Machines of this class have run at two speeds, switching within a second or
+    staying for several (a small NumPy iteration took 4.1-4.4 ms, then 7-9 ms); two
+    adjacent short chunks share one speed more often than two separate 1-second runs
+    did. Median and min ms are over all of an implementation's timed iterations."""
     results = {}
     turns = max(3, round(rounds * budget / CHUNK_SECONDS))
     with tempfile.TemporaryDirectory() as tmp:

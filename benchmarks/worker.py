@@ -1,13 +1,13 @@
 """One benchmark measurement in a fresh process: ``python -m benchmarks.worker SPEC``.
 
-SPEC is JSON: {"task": "bptt" | "scaling" | "micro", "impl": ..., ...}. The result is
-printed as one JSON line on stdout. The parent (``benchmarks.bptt``) sets the thread
-variables before this process starts, so BLAS and PyTorch each use one thread.
+SPEC is JSON: {"task": "serve" | "scaling" | "micro" | "info", "impl": ..., ...}. The
+result is printed as one JSON line on stdout ("serve" answers one line per request).
+The parent (``benchmarks.bptt``) sets the thread variables before this process starts,
+so BLAS and PyTorch each use one thread.
 """
 import gc
 import importlib
 import json
-import statistics
 import sys
 import time
 import tracemalloc
@@ -56,34 +56,12 @@ def traced_peak(build, params, x, y):
     return peak
 
 
-def bptt(spec):
-    """Float64 gradients (saved to a file for the parent's agreement check), then float32
-    timing and traced memory, for one implementation at one size."""
-    mod = load(spec["impl"])
-    B, D, H, C, T = spec["size"]
-    if spec.get("grads_file"):
-        params, x, y = problem(B, D, H, C, T, dtype=np.float64)
-        grads = mod.build(params, x, y)()
-        np.savez(spec["grads_file"], **{n: np.asarray(grads[n]) for n in PARAMS})
-        del grads
-
-    params, x, y = problem(B, D, H, C, T, dtype=np.float32)
-    step = mod.build(params, x, y)
-    times = time_iterations(step, spec["budget"])
-    del step
-    gc.collect()
-    result = {"median_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
-              "runs": len(times)}
-    if spec.get("memory"):
-        result["peak_bytes"] = traced_peak(mod.build, params, x, y)
-    return result
-
-
 def serve(spec):
     """One implementation at one size, timed in chunks on the parent's request, so that
     the parent can interleave the implementations (see ``bench_sizes`` in bptt.py).
 
-    Float64 gradients and traced memory first (as ``bptt``), then a ready line; then for
+    Float64 gradients (saved for the parent's agreement check) and the traced memory of
+    one float32 iteration first, then a ready line; then for
     each line ``SECONDS`` on stdin, the times of the iterations run in that many seconds
     (at least one), as a JSON line. Ends at end of input."""
     mod = load(spec["impl"])
@@ -146,9 +124,7 @@ def main(argv):
     task = spec["task"]
     if task == "serve":
         return serve(spec)
-    if task == "bptt":
-        result = bptt(spec)
-    elif task == "scaling":
+    if task == "scaling":
         result = scaling(spec)
     elif task == "micro":
         from .micro import run
