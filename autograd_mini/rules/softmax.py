@@ -69,23 +69,25 @@ def _rows(n, _kept={}):
 
 
 def _sce_vjp(g, p, o_shape, targets, reduction):
-    """dL/do = softmax(o) - y, scaled by the upstream g (and 1/B for the mean)."""
-    if targets.dtype.kind in "iu":
-        d = p.copy()
-        if d.ndim == 1:
-            d[targets] -= 1
-        else:
-            d[_rows(len(targets)), targets] -= 1
-    else:
-        d = p - targets
-    # (g is a 0-d array for "mean" and "sum": as a Python float it scales d without a
+    """dL/do = (softmax(o) - y) * scale, where scale is the upstream g (and 1/B for the
+    mean); for class indices, written p * scale - onehot(y) * scale: one NumPy call
+    fewer per step than scaling a copy of p - onehot(y)."""
+    # (g is a 0-d array for "mean" and "sum": as a Python float it scales without a
     # NumPy scalar operation, 1 µs per step)
     if reduction == "mean":
-        d *= float(g) / (d.size // d.shape[-1])
+        scale = float(g) / (p.size // p.shape[-1])
     elif reduction == "sum":
-        d *= float(g)
+        scale = float(g)
     else:
-        d *= g[..., None]
+        scale = g
+    if targets.dtype.kind not in "iu":
+        return (p - targets) * (scale if reduction != "none" else scale[..., None])
+    if p.ndim == 1:
+        d = p * scale
+        d[targets] -= scale
+    else:
+        d = p * (scale if reduction != "none" else scale[:, None])
+        d[_rows(len(targets)), targets] -= scale
     return d
 
 
