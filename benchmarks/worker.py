@@ -61,9 +61,9 @@ def serve(spec):
     the parent can interleave the implementations (see ``bench_sizes`` in bptt.py).
 
     Float64 gradients (saved for the parent's agreement check) and the traced memory of
-    one float32 iteration first, then a ready line; then for
-    each line ``SECONDS`` on stdin, the times of the iterations run in that many seconds
-    (at least one), as a JSON line. Ends at end of input."""
+    one float32 iteration first, then a ready line; then for each line ``SECONDS`` on
+    stdin, the times of the iterations run in that many seconds (at least one), as a
+    JSON line. Ends at end of input."""
     mod = load(spec["impl"])
     B, D, H, C, T = spec["size"]
     params, x, y = problem(B, D, H, C, T, dtype=np.float64)

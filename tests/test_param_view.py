@@ -6,6 +6,7 @@ replace or update the array, retain_grad on one use, and Goodfellow's per-step W
 (checked against per-step copies of the parameters). Nothing here measures time.
 """
 import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -91,7 +92,6 @@ def test_a_graph_dropped_without_backward_lets_go_of_the_parameter():
 
 
 def test_the_transpose_is_one_tensor_per_data_array_and_dies_with_its_parameter():
-    import weakref
     W = leaf((3, 2))
     assert W.T is W.T                               # no new object per use
     old = W.T
