@@ -24,18 +24,20 @@ def load(impl):
     return importlib.import_module(IMPLS[impl])
 
 
-def time_iterations(step, budget, min_runs=3, warmup=0.2, warm_runs=2):
-    """Warm up for ``warmup`` seconds (at least ``warm_runs`` runs), then run until
-    ``budget`` seconds have passed (at least ``min_runs`` runs). Returns each run's time
-    in seconds."""
+def warm_up(step, seconds=0.2, runs=2):
+    """Run ``step`` for ``seconds`` and at least ``runs`` times (imports, caches, BLAS)."""
     start = time.perf_counter()
-    runs = 0
-    while runs < warm_runs or time.perf_counter() - start < warmup:
+    done = 0
+    while done < runs or time.perf_counter() - start < seconds:
         step()
-        runs += 1
+        done += 1
+
+
+def time_iterations(step, seconds):
+    """Run ``step`` until ``seconds`` have passed (at least once); each run's time in s."""
     times = []
     start = time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - start < budget:
+    while not times or time.perf_counter() - start < seconds:
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
@@ -73,11 +75,11 @@ def serve(spec):
     params, x, y = problem(B, D, H, C, T, dtype=np.float32)
     peak = traced_peak(mod.build, params, x, y)
     step = mod.build(params, x, y)
-    time_iterations(step, 0, min_runs=0)            # the warm-up, once
+    warm_up(step)
     gc.collect()
     _reply({"peak_bytes": peak})
     for line in sys.stdin:
-        _reply(time_iterations(step, float(line), min_runs=1, warmup=0, warm_runs=0))
+        _reply(time_iterations(step, float(line)))
 
 
 def _reply(obj):
