@@ -9,7 +9,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from . import context
 from . import rules as R
 from .errors import AnomalyError, DTypeError, ShapeError, where
-from .tape import SHAPES, Node, ParamView, hold, run_backward
+from .tape import SHAPES, Node, ParamView, hold, new_node, run_backward
 
 
 class Tensor:
@@ -240,8 +240,8 @@ def _param_transpose(leaf):
             return t
     view = data.transpose()
     shape = data.shape
-    node = ParamView(R.TRANSPOSE, leaf, None, _shared(shape, shape), None, None, None,
-                     _REVERSE_AXES)
+    node = new_node(R.TRANSPOSE, leaf, None, _shared(shape, shape), None, None, None,
+                    _REVERSE_AXES, None, ParamView)
     node.scope = ()         # one node for every step: it belongs to no step's scope
     t = _view_of(view, node, data)
     leaf._T = (data, t)
@@ -354,10 +354,10 @@ def _apply1(rule, t, params=()):
     lock = t._lock
     locks = None if lock is True else hold(x if lock is False else lock)
     shape = x.shape
-    node = Node(rule, t._node or t, None, _shared(shape, shape), None,
-                (x,) if rule.saves_inputs else None,
-                aux if aux is not None else (out if rule.saves_out else None),
-                params, locks)
+    node = new_node(rule, t._node or t, None, _shared(shape, shape), None,
+                    (x,) if rule.saves_inputs else None,
+                    aux if aux is not None else (out if rule.saves_out else None),
+                    params, locks)
     return _result(out, node)
 
 
@@ -397,10 +397,10 @@ def _apply2(rule, a, b, params=()):
         if held is not None:
             locks = held if locks is None else (locks, held)
     shape1, shape2 = x.shape, y.shape
-    node = Node(rule, first, second, _shared(shape1, shape1), _shared(shape2, shape2),
-                (x, y) if rule.saves_inputs else None,
-                aux if aux is not None else (out if rule.saves_out else None),
-                params, locks)
+    node = new_node(rule, first, second, _shared(shape1, shape1), _shared(shape2, shape2),
+                    (x, y) if rule.saves_inputs else None,
+                    aux if aux is not None else (out if rule.saves_out else None),
+                    params, locks)
     return _result(out, node)
 
 
