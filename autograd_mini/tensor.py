@@ -64,6 +64,11 @@ class Tensor:
         # once (ParamView) and handed out again; anything else goes to the rule.
         if (self._node is None and self.requires_grad and context.grad_enabled
                 and not context.anomaly_mode):
+            cached = self._T        # (checked here, not in a call: it runs 3 times a step)
+            if cached is not None and cached[0] is self.data:
+                t = cached[1]
+                if t.name is None and t._node.retained is None:
+                    return t
             return _param_transpose(self)
         return _apply1(R.TRANSPOSE, self, _REVERSE_AXES)
 
@@ -228,16 +233,12 @@ def _result(data, node, _new=object.__new__):
 
 
 def _param_transpose(leaf):
-    """``leaf.T`` for a parameter: one tensor, made by the parameter's ParamView node and
-    kept on the parameter, handed out at every use (no new object per step). A new one
-    when the data array was replaced (an optimizer step that assigns ``.data``), or when
-    the last one was given a name or retain_grad(): those belong to one use."""
+    """A new ``leaf.T`` for a parameter: one tensor, made by the parameter's ParamView node
+    and kept on the parameter, which ``Tensor.T`` hands out at every use (no new object
+    per step). A new one is made when the data array was replaced (an optimizer step that
+    assigns ``.data``), or when the last one was given a name or retain_grad(): those
+    belong to one use."""
     data = leaf.data
-    cached = leaf._T
-    if cached is not None and cached[0] is data:
-        t = cached[1]
-        if t.name is None and t._node.retained is None:
-            return t
     view = data.transpose()
     shape = data.shape
     node = new_node(R.TRANSPOSE, leaf, None, _shared(shape, shape), None, None, None,
