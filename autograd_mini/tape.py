@@ -158,7 +158,7 @@ class Hold:
     def __del__(self):
         if _holds is not None:              # (None at interpreter shutdown)
             _holds.pop(id(self.array), None)
-        self.array.flags.writeable = True
+        self.array.setflags(write=True)
 
 
 # id(array) -> weakref to the array's Hold, while it has one. The Hold keeps the array
@@ -176,7 +176,9 @@ def hold(array):
             return kept
     if not array.flags.writeable:
         return None
-    array.flags.writeable = False
+    # (setflags: the same switch as assigning `flags.writeable`, which goes through a
+    # flags object and a method lookup, 0.7 µs against 0.2; twice per array per graph)
+    array.setflags(write=False)
     kept = Hold(array)
     _holds[id(array)] = weakref.ref(kept)
     return kept
