@@ -283,71 +283,79 @@ def run_backward(root, g, retain_graph=False, keep_grads=False):
 
     stacking = not anomaly      # (anomaly mode checks each step's gradient on its own)
     pop = pending.pop
-    # The nodes that have received a gradient and wait for their turn, oldest first (see
-    # the module docstring). Sorted inserts cost less than a search of the whole graph
-    # before the walk: the list holds only the frontier, a few nodes in an RNN.
-    queue = [root]
-    while queue:
-        node = queue.pop()
-        if stacks and node in stacks:       # a shared W.T: its stacked uses, summed
-            flush(node)
-        g = pop(node, None)
-        if g is None:       # (a W.T queued twice, by its stack and by a partial sum)
-            continue
-        if node.freed:
-            raise GraphFreedError(
-                f"backward through {node.rule.name}{where(node.scope)} a second time: its saved "
-                "values were released by the first backward. Pass retain_graph=True to the "
-                "first backward() to keep them.")
-        if keep_grads:
-            node.grad = g
-        if node.retained is not None:
-            _fill_retained(node, g)
-        rule = node.rule
-        if node._many is not None:
-            _send_many(node, g, send)
-        elif rule.passes_g:                 # add: dA = dB = g, nothing to compute
-            if node._first is not None:
-                send(node, 0, node._first, g, node._shape1)
-            if node._second is not None:
-                send(node, 1, node._second, g, node._shape2)
-        else:
-            # One or two inputs, nearly every node: the inputs' VJPs take the same
-            # arguments, packed once; the slots are read directly (no `parents` tuple).
-            first, second = node._first, node._second
-            shape1, shape2 = node._shape1, node._shape2
-            if rule.saves_inputs:
-                args = node.saved
+    try:
+        # The nodes that have received a gradient and wait for their turn, oldest first (see
+        # the module docstring). Sorted inserts cost less than a search of the whole graph
+        # before the walk: the list holds only the frontier, a few nodes in an RNN.
+        queue = [root]
+        while queue:
+            node = queue.pop()
+            if stacks and node in stacks:       # a shared W.T: its stacked uses, summed
+                flush(node)
+            g = pop(node, None)
+            if g is None:       # (a W.T queued twice, by its stack and by a partial sum)
+                continue
+            if node.freed:
+                raise GraphFreedError(
+                    f"backward through {node.rule.name}{where(node.scope)} a second time: its "
+                    "saved values were released by the first backward. Pass retain_graph=True "
+                    "to the first backward() to keep them.")
+            if keep_grads:
+                node.grad = g
+            if node.retained is not None:
+                _fill_retained(node, g)
+            rule = node.rule
+            if node._many is not None:
+                _send_many(node, g, send)
+            elif rule.passes_g:                 # add: dA = dB = g, nothing to compute
+                if node._first is not None:
+                    send(node, 0, node._first, g, node._shape1)
+                if node._second is not None:
+                    send(node, 1, node._second, g, node._shape2)
             else:
-                args = (shape1,) if shape2 is None else (shape1, shape2)
-            vjp_args = (g, node.out, *args, *node.params)
-            factors = rule.factors if stacking else None
-            if first is not None:
-                pair = (factors[0](*vjp_args)
-                        if factors is not None and first.__class__ is not Node else None)
-                if pair is not None:    # into a parameter: stacked, summed later
-                    stack(node, 0, first, pair, shape1)
+                # One or two inputs, nearly every node: the inputs' VJPs take the same
+                # arguments, packed once; the slots are read directly (no `parents` tuple).
+                first, second = node._first, node._second
+                shape1, shape2 = node._shape1, node._shape2
+                if rule.saves_inputs:
+                    args = node.saved
                 else:
-                    gi = rule.vjps[0](*vjp_args)
-                    if gi is not None:  # None: the rule says no gradient flows there
-                        send(node, 0, first, gi, shape1)
-            if second is not None:
-                pair = (factors[1](*vjp_args)
-                        if factors is not None and second.__class__ is not Node else None)
-                if pair is not None:
-                    stack(node, 1, second, pair, shape2)
+                    args = (shape1,) if shape2 is None else (shape1, shape2)
+                vjp_args = (g, node.out, *args, *node.params)
+                factors = rule.factors if stacking else None
+                if first is not None:
+                    pair = (factors[0](*vjp_args)
+                            if factors is not None and first.__class__ is not Node else None)
+                    if pair is not None:    # into a parameter: stacked, summed later
+                        stack(node, 0, first, pair, shape1)
+                    else:
+                        gi = rule.vjps[0](*vjp_args)
+                        if gi is not None:  # None: the rule says no gradient flows there
+                            send(node, 0, first, gi, shape1)
+                if second is not None:
+                    pair = (factors[1](*vjp_args)
+                            if factors is not None and second.__class__ is not Node else None)
+                    if pair is not None:
+                        stack(node, 1, second, pair, shape2)
+                    else:
+                        gi = rule.vjps[1](*vjp_args)
+                        if gi is not None:
+                            send(node, 1, second, gi, shape2)
+            if not retain_graph:
+                if node.__class__ is Node:      # Node.release() inlined: it runs per node
+                    node.saved = node.out = node.locks = None
+                    node.freed = True
                 else:
-                    gi = rule.vjps[1](*vjp_args)
-                    if gi is not None:
-                        send(node, 1, second, gi, shape2)
-        if not retain_graph:
-            if node.__class__ is Node:      # Node.release() inlined: it runs per node
-                node.saved = node.out = node.locks = None
-                node.freed = True
-            else:
-                node.release()
-    while stacks:                           # the leaves' stacked uses
-        flush(next(iter(stacks)))
+                    node.release()
+        while stacks:                           # the leaves' stacked uses
+            flush(next(iter(stacks)))
+    finally:
+        # send, stack and flush call one another, so their closures form a reference
+        # cycle, and it holds `owned`, `pending` and `stacks`: nodes, and through their
+        # parents the whole graph. Left in place, the graph outlived backward until Python's
+        # cyclic collector found it (at the long size, every full collection freed the last
+        # iteration's graph). Emptying one link lets reference counting free it all here.
+        del flush
     return leaves
 
 

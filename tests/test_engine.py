@@ -1,7 +1,9 @@
 """The tape and backward: accumulation, shared weights (BPTT), long chains, retain_graph,
 detach, no_grad, retain_grad. Every expected value comes from a hand formula, a hand
 BPTT loop written in NumPy, or finite differences, never from the engine itself."""
+import gc
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -269,6 +271,45 @@ def test_backward_without_retain_graph_releases_the_saved_values():
     z.backward()
     for node in (y.node, z.node):
         assert node.freed and node.saved is None and node.out is None
+
+
+
+def _rnn_loss(W, b, steps=6):
+    """A small RNN loss: W.T and b at every step (their gradients are stacked and summed),
+    h(t) used twice (its gradient is a sum)."""
+    h = Tensor(np.zeros((2, 3)))
+    loss = 0
+    for _ in range(steps):
+        h = (h @ W.T + b).tanh()
+        loss = loss + (h * h).sum()
+    return loss, h
+
+
+@pytest.fixture
+def no_cyclic_collector():
+    """Only reference counting frees objects during the test: what it leaves alive, it
+    leaves alive until Python's cyclic collector would run."""
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def test_a_retained_graph_is_freed_as_soon_as_it_is_dropped(no_cyclic_collector):
+    W, b = leaf(np.eye(3) * 0.5), leaf([0.1, -0.2, 0.3])
+    loss, h = _rnn_loss(W, b)
+    saved = weakref.ref(h.data)         # tanh keeps its output for its VJP
+    loss.backward(retain_graph=True)
+    del loss, h
+    assert saved() is None
+
+
+def test_backward_leaves_no_cyclic_garbage(no_cyclic_collector):
+    W, b = leaf(np.eye(3) * 0.5), leaf([0.1, -0.2, 0.3])
+    _rnn_loss(W, b)[0].backward()       # (once first: NumPy's own caches)
+    gc.collect()
+    _rnn_loss(W, b)[0].backward()
+    assert gc.collect() == 0
 
 
 # ---------------------------------------------------------------------- detach
