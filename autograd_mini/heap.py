@@ -4,8 +4,8 @@ A training loop allocates its activations in forward and frees them all in backw
 iteration. By default glibc's malloc hands large freed memory back to the operating system:
 a free heap top longer than its trim threshold is cut off, and a block longer than its mmap
 threshold gets a mapping of its own, unmapped when freed. The next forward then takes the
-same memory back one page fault at a time: at the benchmark's medium size (benchmarks/
-bptt.py), 1,600 faults per iteration, 7-8 ms of system time in an iteration of 60-80 ms.
+same memory back one page fault at a time: at the medium size of benchmarks/bptt.py, in a
+fresh process, 1,600 faults per iteration, 7-8 ms of system time in 60-80 ms.
 
 glibc raises both thresholds itself once the program frees a large mapped block, up to
 32 MiB (mmap) and 64 MiB (trim); a graph of many middle-sized arrays never shows it one.

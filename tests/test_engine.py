@@ -273,7 +273,6 @@ def test_backward_without_retain_graph_releases_the_saved_values():
         assert node.freed and node.saved is None and node.out is None
 
 
-
 def _rnn_loss(W, b, steps=6):
     """A small RNN loss: W.T and b at every step (their gradients are stacked and summed),
     h(t) used twice (its gradient is a sum)."""
