@@ -47,11 +47,6 @@ class Tensor:
         self._lock = False
         self._T = None          # (the data array, its W.T tensor): see _param_transpose
 
-    @classmethod
-    def _result(cls, data, node):
-        """A tensor made by an op: the fast path, no conversion or checks."""
-        return _result(data, node)
-
     # ------------------------------------------------------------------ properties
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
@@ -212,7 +207,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (truncated BPTT)."""
-        return Tensor._result(self.data, None)
+        return _result(self.data, None)
 
 
 _REVERSE_AXES = (None,)      # transpose's params for .T: reverse all axes
@@ -275,8 +270,8 @@ def _const(x, like):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, Number) and like.data.dtype.kind == "f":
-        return Tensor._result(np.asarray(x, dtype=like.data.dtype), None)
-    return Tensor._result(np.asarray(x), None)
+        return _result(np.asarray(x, dtype=like.data.dtype), None)
+    return _result(np.asarray(x), None)
 
 
 def _index(index):
