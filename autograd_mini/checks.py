@@ -6,7 +6,7 @@ error of (f(x+eps) - f(x-eps)) / 2eps swamps the truncation error and nothing ca
 import numpy as np
 
 from .context import no_grad
-from .tape import run_backward
+from .tape import backward
 from .tensor import Tensor
 
 
@@ -15,9 +15,9 @@ def vjp(out, g, leaf, retain_graph=True):
     on leaf. The graph is kept (retain_graph) so that it can be walked once per row."""
     if out is leaf:
         return g
-    if out._node is None:
+    if out.node is None:
         return None
-    return run_backward(out._node, g, retain_graph).get(leaf)
+    return backward(out.node, g, retain_graph).get(leaf)
 
 
 # ---------------------------------------------------------------------- Jacobians
@@ -27,6 +27,7 @@ def jacobian(fn, x):
     x: an array or Tensor of shape X; fn maps a Tensor of shape X to a Tensor of shape Y.
     Returns an ndarray of shape Y + X.
     """
+    _one_input("jacobian", x)
     xt = Tensor(_float(x), requires_grad=True)
     out = fn(xt)
     jac = np.zeros(out.shape + xt.shape, dtype=xt.dtype)
@@ -42,6 +43,7 @@ def jacobian(fn, x):
 def numerical_jacobian(fn, x, eps=1e-6):
     """The finite-difference twin of ``jacobian``: same signature, same shape Y + X,
     by central differences in float64."""
+    _one_input("numerical_jacobian", x)
     x0 = np.array(_data(x), dtype=np.float64)
     with no_grad():
         y0 = _data(fn(Tensor(x0)))
@@ -56,6 +58,14 @@ def _central(fn, x0, j, eps):
     xp[j] += eps
     xm[j] -= eps
     return (_data(fn(Tensor(xp))) - _data(fn(Tensor(xm)))) / (2 * eps)
+
+
+def _one_input(who, x):
+    """jacobian differentiates with respect to one input; gradcheck takes a list."""
+    if isinstance(x, (list, tuple)) and any(isinstance(v, Tensor) for v in x):
+        raise TypeError(f"{who}(fn, x) takes one input x (an array or a Tensor), got a "
+                        f"{type(x).__name__} of {len(x)} items; call it once per input, or "
+                        "use gradcheck(fn, inputs), which takes a list")
 
 
 def _data(t):

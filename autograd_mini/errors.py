@@ -21,6 +21,11 @@ class AnomalyError(AutogradError, FloatingPointError):
     """NaN or Inf produced by an op's forward or backward under detect_anomaly()."""
 
 
+class RuleError(AutogradError, RuntimeError):
+    """A rule's forward or VJP formula raised: the message names the rule, the scope and
+    the formula; the original error is chained."""
+
+
 class TargetError(AutogradError, ValueError):
     """Targets of a loss that do not fit its logits (range, dtype, shape, sums)."""
 

@@ -8,16 +8,16 @@ from numbers import Integral
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import context
+from .context import state
 from . import rules as R
 from .errors import ShapeError, TargetError, where
-from .tensor import Tensor, _apply1, apply
+from .tensor import Tensor, apply
 
 
 def _tensors(tensors, op):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{op}{where(context.current_scope)}: needs at least one tensor")
+        raise ValueError(f"{op}{where(state.scope)}: needs at least one tensor")
     return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
 
 
@@ -25,7 +25,7 @@ def _normalize(axis, ndim, op, shapes):
     try:
         return normalize_axis_index(axis, ndim)
     except np.exceptions.AxisError:
-        raise ShapeError(f"{op}{where(context.current_scope)}: axis {axis} is out of range for "
+        raise ShapeError(f"{op}{where(state.scope)}: axis {axis} is out of range for "
                          f"inputs of shapes {shapes}") from None
 
 
@@ -34,7 +34,7 @@ def stack(tensors, axis=0):
     ts = _tensors(tensors, "stack")
     shapes = [t.shape for t in ts]
     if any(s != shapes[0] for s in shapes):
-        raise ShapeError(f"stack{where(context.current_scope)}: all tensors must have one "
+        raise ShapeError(f"stack{where(state.scope)}: all tensors must have one "
                          f"shape, got {shapes}")
     return apply(R.STACK, *ts, params=(_normalize(axis, len(shapes[0]) + 1, "stack", shapes),))
 
@@ -43,7 +43,12 @@ def concat(tensors, axis=0):
     """Join tensors along an existing axis; their shapes agree on every other axis."""
     ts = _tensors(tensors, "concat")
     shapes = [t.shape for t in ts]
-    return apply(R.CONCAT, *ts, params=(_normalize(axis, len(shapes[0]), "concat", shapes),))
+    axis = _normalize(axis, len(shapes[0]), "concat", shapes)
+    if any(len(s) != len(shapes[0]) for s in shapes):
+        raise ShapeError(f"concat{where(state.scope)}: all tensors must have the same number "
+                         f"of axes, got shapes {shapes}")
+    offsets = tuple(int(n) for n in np.cumsum([0] + [s[axis] for s in shapes]))
+    return apply(R.CONCAT, *ts, params=(axis, offsets))
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -63,13 +68,13 @@ def softmax_cross_entropy(logits, targets, reduction="mean"):
     # anything else takes the full checks, which name what is wrong.
     y = _valid_labels(targets, shape) if reduction in REDUCTIONS else None
     if y is None:
-        op = "softmax_cross_entropy" + where(context.current_scope)
+        op = "softmax_cross_entropy" + where(state.scope)
         if len(shape) not in (1, 2):
             raise ShapeError(f"{op}: logits must have shape (C,) or (B, C), got {shape}")
         if reduction not in REDUCTIONS:
             raise ValueError(f"{op}: reduction={reduction!r}, expected one of {REDUCTIONS}")
         y = _targets(targets, shape, logits.dtype, op)
-    return _apply1(R.SOFTMAX_CROSS_ENTROPY, logits, (y, reduction))
+    return apply(R.SOFTMAX_CROSS_ENTROPY, logits, params=(y, reduction))
 
 
 # Integer label dtypes and their unsigned twins (of the same width, for a view).

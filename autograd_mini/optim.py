@@ -196,7 +196,6 @@ def _apply(p, delta):
         # the graph saw it and give the parameter a new one. The new array is not yet
         # locked by any graph, so the next forward may lock it.
         p.data = p.data - delta
-        p._lock = False
 
 
 def _check_params(params, who, allow_duplicates=False):

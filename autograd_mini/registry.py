@@ -1,94 +1,123 @@
-"""The one registry of op rules: forward, vector-Jacobian products and their formulas.
+"""The one registry of op rules: each op's forward, and its VJPs stated once as formulas.
 
-The VJP signature, stated once (as in PyTorch's derivatives.yaml, the names are fixed):
+A rule names its inputs and parameters and gives, per input, one Python expression for
+the gradient that flows into it (as PyTorch's derivatives.yaml does)::
 
-    vjp(g, out, *inputs, *params) -> gradient for one input, in the output's broadcast shape
+    register("mul", np.multiply, vjp={"A": "g * B", "B": "g * A"})
 
-- ``g``      the upstream gradient dL/d(out), shaped like ``out``;
-- ``out``    the forward result (or the ``aux`` value of a rule whose forward returns
-             ``(out, aux)``), or ``None`` when the rule does not save it;
-- ``inputs`` the input arrays when the rule saves them, otherwise their *shapes*
-             (the VJP of ``add`` or ``sum`` needs no values, and not keeping them is
-             what keeps memory low on long sequences);
-- ``params`` the op's non-differentiable arguments (axis, index, exponent, targets).
-
-A variadic rule (stack, concat) takes its inputs as one sequence and its VJP gets the
-index of the input first: ``vjp(i, g, out, inputs, *params)``.
-
-The engine undoes broadcasting (``unbroadcast``) and checks every gradient's shape, so a
-rule never does either.
+The text is the code: ``rule.vjp_text(0)`` is ``"dA = g * B"``, and that expression,
+compiled once in the namespace of ``autograd_mini.formulas``, is what backward runs. What a
+node saves is exactly what its rule's formulas name: ``mul`` saves A and B, ``add``
+nothing, ``tanh`` its result ``out``, ``sum`` only the input's shape (``x.shape``).
 """
+import ast
+import builtins
 from dataclasses import dataclass, field
 from typing import Callable
 
-SAVES = ("inputs", "out", "both", "shapes", "aux")
+from . import formulas
+
+# Names a formula may use besides the inputs, the parameters and the helpers.
+BUILTIN_NAMES = ("g", "out", "i")
 
 
-@dataclass(frozen=True, slots=True)
+class Formula:
+    """One gradient formula: its text, the names it reads, and the function that runs it.
+
+    ``fn(g, i, **env)`` evaluates the expression with ``g`` the upstream gradient, ``i``
+    the input's position and ``env`` the node's saved values and parameters by name.
+    """
+
+    __slots__ = ("target", "expr", "names", "shape_only", "fn")
+
+    def __init__(self, target, expr, known):
+        self.target, self.expr = target, expr
+        try:
+            tree = ast.parse(expr, mode="eval")
+        except SyntaxError as e:
+            raise ValueError(f"formula {self.text!r} is not a Python expression: {e}") from None
+        reads = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
+        used = set(reads)
+        unknown = sorted(used - set(known) - set(BUILTIN_NAMES) - set(formulas.NUMPY)
+                         - set(dir(builtins)))
+        if unknown:
+            raise ValueError(f"formula {self.text!r} uses {', '.join(unknown)}, which is "
+                             f"neither g, out, i, an input or parameter ({', '.join(known)}) "
+                             "nor a helper of autograd_mini.formulas")
+        self.names = tuple(sorted(used & {*known, "out"}))
+        # An input used only as `x.shape` needs its shape kept, not its values.
+        shape_reads = [n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                       and n.attr == "shape" and isinstance(n.value, ast.Name)]
+        self.shape_only = {n for n in self.names if reads.count(n) == shape_reads.count(n)}
+        args = "".join(f", {n}" for n in self.names)
+        self.fn = eval(f"lambda g, i{', *' if args else ''}{args}, **_: ({expr})",
+                       dict(formulas.NUMPY))
+
+    @property
+    def text(self):
+        return f"d{self.target} = {self.expr}"
+
+    def __repr__(self):
+        return f"Formula({self.text!r})"
+
+
+@dataclass(frozen=True)
 class Rule:
+    """An op: ``forward(*arrays, *params)`` and one Formula per input (one shared by all
+    inputs for a variadic rule, which receives its arrays as one list)."""
     name: str
     forward: Callable
-    vjps: tuple            # one VJP per input (one shared VJP for a variadic rule)
-    formulas: tuple        # one human-readable formula per input, e.g. "dA = g @ B^T"
-    saves: str = "inputs"  # what the VJPs read: see SAVES and the module docstring
+    inputs: tuple           # the inputs' names, e.g. ("A", "B")
+    vjps: tuple             # one Formula per input
+    params: tuple = ()      # the non-differentiable arguments' names, e.g. ("axis",)
+    aux: str = None         # forward returns (out, aux) and the formulas call it by this name
     variadic: bool = False
-    expects: str = ""      # what valid inputs look like, for error messages
+    expects: str = ""       # what valid inputs look like, for error messages
     family: str = ""
-    # Optional, per input: the VJP as a product, ``(left, right)`` with VJP = left @ right
-    # (2-D), or None where it is not one. A parameter used at every step then gets the
-    # sum of its T products as one product of stacked factors (see tape.run_backward).
-    factors: tuple = None
-    # Derived from `saves` once, not per op: apply() and backward read them for every node.
-    saves_inputs: bool = field(init=False, repr=False, compare=False)
-    saves_out: bool = field(init=False, repr=False, compare=False)
-    saves_aux: bool = field(init=False, repr=False, compare=False)
-    passes_g: bool = field(init=False, repr=False, compare=False)   # every VJP is g_itself
+    saves: frozenset = field(init=False)        # the names a node's env keeps
+    shape_only: frozenset = field(init=False)   # the inputs whose shape alone is kept
 
     def __post_init__(self):
-        object.__setattr__(self, "passes_g", all(v is g_itself for v in self.vjps))
-        object.__setattr__(self, "saves_inputs", self.saves in ("inputs", "both"))
-        object.__setattr__(self, "saves_out", self.saves in ("out", "both", "aux"))
-        object.__setattr__(self, "saves_aux", self.saves == "aux")
+        names = {n for f in self.vjps for n in f.names}
+        object.__setattr__(self, "saves", frozenset(names))
+        object.__setattr__(self, "shape_only", frozenset(
+            n for n in names if all(n in f.shape_only for f in self.vjps if n in f.names)))
 
-    def formula(self, i):
-        """The formula that carries the gradient into input ``i``."""
-        return self.formulas[min(i, len(self.formulas) - 1)]
+    def vjp(self, i):
+        """The Formula that carries the gradient into input ``i``."""
+        return self.vjps[0 if self.variadic else i]
 
-
-def g_itself(g, out, *inputs_and_params):
-    """The VJP "dx = g" (add's, and sub's for its first input). Backward hands ``g`` on
-    for a rule whose VJPs are all this one, without calling them (an RNN adds 3-4 times
-    per step)."""
-    return g
+    def vjp_text(self, i):
+        text = self.vjp(i).text
+        return text.replace(f"d{self.inputs[0]} =", f"d{self.inputs[0]}_i =") \
+            if self.variadic else text
 
 
 RULES = {}
 
 
-def register(name, forward, vjps, formulas, saves="inputs", variadic=False, expects="",
-             family="user", factors=None):
-    """Add an op: ``register("square", lambda x: x * x, [lambda g, out, x: 2 * x * g],
-    ["dx = 2 * x * g"])``. Returns the Rule, which ``Tensor``'s ``apply`` takes.
+def register(name, forward, vjp, params=(), aux=None, variadic=False, expects="",
+             family="user"):
+    """Add an op. ``vjp`` maps each input's name, in order, to its gradient formula::
 
-    ``factors`` (optional, as matmul's): one function per input, with the VJP's
-    arguments, returning 2-D ``(left, right)`` whose product is that VJP, or None."""
-    if saves not in SAVES:
-        raise ValueError(f"register({name!r}): saves={saves!r}, expected one of {SAVES}")
-    vjps, formulas = tuple(vjps), tuple(formulas)
-    if len(vjps) != len(formulas) or not vjps:
-        raise ValueError(f"register({name!r}): give one formula per VJP, got "
-                         f"{len(vjps)} VJPs and {len(formulas)} formulas")
-    if variadic and len(vjps) != 1:
-        raise ValueError(f"register({name!r}): a variadic rule has one shared VJP")
-    if factors is not None:
-        factors = tuple(factors)
-        if len(factors) != len(vjps) or variadic:
-            raise ValueError(f"register({name!r}): give one factors function per VJP "
-                             f"(got {len(factors)} for {len(vjps)} VJPs; none for a "
-                             "variadic rule)")
+        register("square", lambda x: x * x, vjp={"x": "2 * x * g"})
+
+    ``params`` names the op's other arguments (passed to forward after the arrays, and
+    visible to the formulas by name). ``aux``: forward returns ``(out, aux)`` and the
+    formulas read the second value by this name (softmax cross-entropy keeps ``p``).
+    Returns the Rule, which ``autograd_mini.apply`` takes."""
+    if not isinstance(vjp, dict) or not vjp:
+        raise ValueError(f"register({name!r}): vjp must map each input's name to its "
+                         "formula, e.g. {'x': '2 * x * g'}")
+    if variadic and len(vjp) != 1:
+        raise ValueError(f"register({name!r}): a variadic rule has one formula, shared by "
+                         "its inputs (use i for the input's position)")
     if name in RULES:
         raise ValueError(f"register({name!r}): a rule of that name exists; unregister it first")
-    rule = Rule(name, forward, vjps, formulas, saves, variadic, expects, family, factors)
+    inputs, params = tuple(vjp), tuple(params)
+    known = inputs + params + ((aux,) if aux else ())
+    rule = Rule(name, forward, inputs, tuple(Formula(x, e, known) for x, e in vjp.items()),
+                params, aux, variadic, expects, family)
     RULES[name] = rule
     return rule
 

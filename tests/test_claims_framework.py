@@ -235,8 +235,7 @@ def test_per_step_copy_gradient_matches_finite_differences_on_a_numpy_forward():
 
 def test_a_wrong_vjp_in_the_engine_is_caught_by_finite_differences_and_fails_the_cli(
         monkeypatch, capsys):
-    bad = register("bad_tanh", np.tanh, [lambda g, out, x: g * (1 - out)],
-                   ["dx = g * (1 - out)  (wrong on purpose)"], saves="out")
+    bad = register("bad_tanh", np.tanh, vjp={"x": "g * (1 - out)"})    # wrong on purpose
     try:
         def network(case):
             net = textbook_network(case)

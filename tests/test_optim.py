@@ -85,7 +85,7 @@ def test_update_is_in_place_after_backward():
 
 def test_step_with_a_retained_graph_rebinds_and_keeps_the_graph_correct():
     w = param([1.0, 2.0])
-    loss = ((w - 3.0) ** 2).sum()
+    loss = (w * w - 6.0 * w).sum()               # (w - 3)^2 - 9: the gradient 2w - 6
     loss.backward(retain_graph=True)             # the graph still holds w's array
     old = w.data
     assert not old.flags.writeable

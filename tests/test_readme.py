@@ -1,4 +1,4 @@
-"""The README's generated parts stay generated: the ops table is what the registry prints."""
+"""The docs' generated parts stay generated: the ops table is what the registry prints."""
 import re
 import subprocess
 import sys
@@ -8,7 +8,7 @@ from autograd_mini import RULES
 from autograd_mini.rules.__main__ import readme_table, table, update_readme
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+OPS = ROOT / "docs" / "ops.md"
 
 
 def rules_cli(*args):
@@ -18,12 +18,20 @@ def rules_cli(*args):
     return done.stdout
 
 
-def test_the_readme_ops_table_is_the_generated_one():
-    current = readme_table(README.read_text(encoding="utf-8"))
-    assert current is not None, "README.md lost its <!-- ops-table --> markers"
+def test_the_docs_ops_table_is_the_generated_one():
+    current = readme_table(OPS.read_text(encoding="utf-8"))
+    assert current is not None, "docs/ops.md lost its <!-- ops-table --> markers"
     assert current == rules_cli("--markdown").strip("\n"), (
-        "README.md's ops table is stale: run "
-        "`python -m autograd_mini.rules --update-readme README.md`")
+        "docs/ops.md's ops table is stale: run "
+        "`python -m autograd_mini.rules --update docs/ops.md`")
+
+
+def test_the_rules_command_refuses_unknown_flags_and_missing_files(tmp_path):
+    for args, said in [(["--nonsense"], "unrecognized arguments: --nonsense"),
+                       (["--update", str(tmp_path / "none.md")], "cannot read")]:
+        done = subprocess.run([sys.executable, "-m", "autograd_mini.rules", *args], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode != 0 and said in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_rules_command_prints_every_rule_with_its_formulas():
@@ -35,8 +43,8 @@ def test_the_rules_command_prints_every_rule_with_its_formulas():
         column = re.compile(rf"^{re.escape(rule.family)}\s+{re.escape(rule.name)}\s{{2,}}")
         line = next((ln for ln in out.splitlines() if column.match(ln)), None)
         assert line is not None, f"{rule.name} missing from `python -m autograd_mini.rules`"
-        for formula in rule.formulas:
-            assert formula in line
+        for i in range(len(rule.inputs)):
+            assert rule.vjp_text(i) in line
 
 
 def test_update_readme_rewrites_only_between_the_markers(tmp_path):

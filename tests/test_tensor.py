@@ -50,7 +50,13 @@ def test_properties_and_small_methods():
     assert len(rows) == 2 and rows[1].shape == (3,)
     np.testing.assert_array_equal(rows[1].data, [3.0, 4.0, 5.0])
     np.testing.assert_array_equal(t.T.data, t.data.T)
-    assert repr(t) == "Tensor('W', shape=(2, 3), dtype=float64)"
+    assert repr(t) == "Tensor([[0., 1., 2.],\n        [3., 4., 5.]], name='W')"
+    assert repr(Tensor(np.float32(2.5))) == "Tensor(2.5, dtype=float32)"
+    assert float(Tensor([[2.5]])) == 2.5 and int(Tensor(7.0)) == 7
+    with pytest.raises(TypeError, match=r"only a one-element tensor"):
+        float(t)
+    big = repr(Tensor(np.arange(1000.0)))
+    assert "..." in big and len(big) < 120      # abbreviated, as NumPy prints
     assert "requires_grad=True" in repr(leaf([1.0]))
     assert "op=tanh" in repr(leaf([1.0]).tanh())
 

@@ -190,11 +190,11 @@ def test_edges_carry_the_rule_formulas_and_no_formulas_leaves_them_off():
     a1 = node_with(nodes, "a(1)  (")
     into_h1 = [attrs for src, dst, attrs in edges if src == a1 and dst == h1]
     assert into_h1 and "dx = g * (1 - out**2)" in into_h1[0]
-    # h(1) feeds W @ h(1) in step 2: the VJP into B of matmul, drawn as a step-crossing edge
+    # h(1) feeds W @ h(1) in step 2: the VJP into x of matvec, drawn as a step-crossing edge
     out_of_h1 = [attrs for src, dst, attrs in edges if src == h1 and nodes[dst][0] == ("t = 2",)]
-    assert out_of_h1 and "dB = A^T @ g" in out_of_h1[0]
+    assert out_of_h1 and "dx = vecmat(g, A)" in out_of_h1[0]
     bare = draw(model.forward(x, y).loss, formulas=False).source
-    assert "g * (1 - out**2)" not in bare and "A^T @ g" not in bare
+    assert "g * (1 - out**2)" not in bare and "vecmat(g, A)" not in bare
 
 
 def test_no_grads_draws_no_gradient_text():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograd_mini import Tensor
-from autograd_mini.tape import Node, ParamView, run_backward
+from autograd_mini.tape import Node, backward, input_grad
 
 
 @dataclass
@@ -86,7 +86,7 @@ def private_backward(root_node, nodes, g):
     for n, _ in retained:
         n.retained = None
     try:
-        leaves = run_backward(root_node, g, retain_graph=True, keep_grads=True)
+        leaves = backward(root_node, g, retain_graph=True, keep_grads=True)
     finally:
         for n, ref in retained:
             n.retained = ref
@@ -178,7 +178,7 @@ def trace(root, grads=True):
         rule = node.rule
         first_edge = len(edges)
         for i, p in enumerate(node.parents):
-            formula = rule.formula(i)
+            formula = rule.vjp_text(i)
             if p is None:
                 cid = f"{vid}_in{i}"
                 display[cid] = "input"
@@ -196,7 +196,7 @@ def trace(root, grads=True):
                 src = param_id[p]
             edges.append(Edge(src, vid, formula, i))
         role = node.name or _role(rule.name, [display.get(e.src) for e in edges[first_edge:]],
-                                     node.params)
+                                     tuple(node.params.values()))
         display[vid] = role
         values.append(Value(vid, "op", role or rule.name, op=rule.name, named=bool(node.name),
                             scope=node.scope, step=step, grad=node_grads.get(node), seq=k))
@@ -255,7 +255,6 @@ def param_contributions(root, nodes=None):
     or retain_graph=True). Returns (contributions, node grads, leaf grads).
     """
     root = _root_tensor(root)
-    from autograd_mini.broadcast import unbroadcast
     nodes = nodes or tape_nodes(root.node)
     if any(n.freed for n in nodes):
         raise ValueError("param_contributions: backward() already freed this graph's saved "
@@ -264,24 +263,13 @@ def param_contributions(root, nodes=None):
     out = {}
     for node in nodes:
         g = grads.get(node)
-        if g is None or isinstance(node, ParamView):
-            continue                # a shared W.T: its uses are counted where they happen
-        rule = node.rule
-        args = node.saved if rule.saves_inputs else node.shapes
+        if g is None:
+            continue
         for i, p in enumerate(node.parents):
-            if p is None or (isinstance(p, Node) and not isinstance(p, ParamView)):
+            if p is None or isinstance(p, Node):
                 continue
-            if rule.variadic:
-                gi = rule.vjps[0](i, g, node.out, args, *node.params)
-            else:
-                gi = rule.vjps[i](g, node.out, *args, *node.params)
-            if gi is None:          # the rule says no gradient flows into this input
-                continue
-            if gi.shape != node.shapes[i]:
-                gi = unbroadcast(gi, node.shapes[i])
-            if isinstance(p, ParamView):    # this step's use of W.T is a use of W
-                gi = p.rule.vjps[0](gi, None, *p.shapes, *p.params)
-                p = p.parents[0]
-            key = (p, node)
-            out[key] = gi if key not in out else out[key] + gi
+            gi = input_grad(node, i, g)     # the engine's own VJP, unbroadcast included
+            if gi is not None:
+                key = (p, node)
+                out[key] = gi if key not in out else out[key] + gi
     return out, grads, leaves

@@ -1,8 +1,9 @@
-"""``python -m autograd_mini.rules``: print every registered rule with its VJP formulas.
+"""``python -m autograd_mini.rules``: every registered rule with its VJP formulas.
 
-``--markdown`` prints the table the README embeds (generated, never hand-copied);
-``--update-readme README.md`` writes it between the README's ops-table markers
-(tests/test_readme.py fails when the README's copy is stale)."""
+``--markdown`` prints the table docs/ops.md embeds (generated, never hand-copied);
+``--update FILE`` writes it between FILE's ops-table markers (tests/test_readme.py fails
+when docs/ops.md's copy is stale)."""
+import argparse
 import re
 import sys
 
@@ -12,27 +13,40 @@ from . import __all__ as _builtin  # noqa: F401  (importing registers the built-
 BEGIN, END = "<!-- ops-table", "<!-- /ops-table -->"
 
 
+def rows():
+    """(family, op, formulas, what a node saves) per rule, in registration order."""
+    for r in RULES.values():
+        texts = "; ".join(r.vjp_text(i) for i in range(len(r.inputs)))
+        saves = ", ".join(f"{n}.shape" if n in r.shape_only else n for n in sorted(r.saves)
+                          if n not in r.params) or "nothing"
+        yield r.family, r.name, texts, saves
+
+
 def table(markdown=False):
-    rows = [(r.family, r.name, "; ".join(r.formulas), r.saves) for r in RULES.values()]
+    found = list(rows())
     if markdown:
-        lines = ["| family | op | VJP formula (g = upstream gradient, out = result) | saves |",
+        lines = ["| family | op | VJP formulas (g = upstream gradient, out = result) | saves |",
                  "|---|---|---|---|"]
-        lines += [f"| {f} | `{n}` | `{fo}` | {s} |" for f, n, fo, s in rows]
+        lines += [f"| {f} | `{n}` | `{fo}` | {s} |" for f, n, fo, s in found]
         return "\n".join(lines)
-    w = [max(len(str(row[i])) for row in rows) for i in range(3)]
-    return "\n".join(f"{f:<{w[0]}}  {n:<{w[1]}}  {fo:<{w[2]}}  saves {s}" for f, n, fo, s in rows)
+    w = [max(len(row[i]) for row in found) for i in range(3)]
+    return "\n".join(f"{f:<{w[0]}}  {n:<{w[1]}}  {fo:<{w[2]}}  saves {s}"
+                     for f, n, fo, s in found)
 
 
 def readme_table(text):
-    """The table between the markers of a README's text (None when the markers are missing)."""
+    """The table between the markers of a page's text (None when the markers are missing)."""
     m = re.search(re.escape(BEGIN) + r"[^\n]*\n(.*?)" + re.escape(END), text, re.S)
     return None if m is None else m.group(1).strip("\n")
 
 
 def update_readme(path):
-    """Rewrite the table between the ops-table markers of the README at ``path``."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    """Rewrite the table between the ops-table markers of the page at ``path``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise SystemExit(f"python -m autograd_mini.rules: cannot read {path}: {e.strerror}")
     if readme_table(text) is None:
         raise SystemExit(f"{path}: no '{BEGIN} ...' and '{END}' markers to write between")
     start = text.index("\n", text.index(BEGIN)) + 1
@@ -41,12 +55,21 @@ def update_readme(path):
         f.write(text)
 
 
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograd_mini.rules",
+                                     description="Every registered rule and its formulas.")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--update", "--update-readme", metavar="FILE", dest="update",
+                        help="rewrite the table between FILE's ops-table markers")
+    args = parser.parse_args(argv)
+    if args.update:
+        update_readme(args.update)
+    else:
+        print(table(markdown=args.markdown))
+    return 0
+
+
 if __name__ == "__main__":
     from ..cli import die_quietly_on_closed_pipe
     die_quietly_on_closed_pipe()
-    args = sys.argv[1:]
-    if "--update-readme" in args:
-        k = args.index("--update-readme")
-        update_readme(args[k + 1] if k + 1 < len(args) else "README.md")
-    else:
-        print(table(markdown="--markdown" in args))
+    sys.exit(main())

@@ -2,73 +2,10 @@
 the engine sums them back to each input's shape (``unbroadcast``)."""
 import numpy as np
 
-from ..registry import g_itself, register
+from ..registry import register
 
 FAMILY = "elementwise"
 BROADCAST = "shapes that broadcast together (NumPy rules: trailing axes equal or 1)"
-
-ADD = register(
-    "add", np.add,
-    vjps=[g_itself, g_itself],
-    formulas=["dA = g", "dB = g"],
-    saves="shapes", expects=BROADCAST, family=FAMILY)
-
-SUB = register(
-    "sub", np.subtract,
-    vjps=[g_itself,
-          lambda g, out, a, b: -g],
-    formulas=["dA = g", "dB = -g"],
-    saves="shapes", expects=BROADCAST, family=FAMILY)
-
-MUL = register(
-    "mul", np.multiply,
-    vjps=[lambda g, out, a, b: g * b,
-          lambda g, out, a, b: g * a],
-    formulas=["dA = g * B", "dB = g * A"],
-    expects=BROADCAST, family=FAMILY)
-
-DIV = register(
-    "div", np.divide,
-    vjps=[lambda g, out, a, b: g / b,
-          lambda g, out, a, b: -g * a / (b * b)],
-    formulas=["dA = g / B", "dB = -g * A / B**2"],
-    expects=BROADCAST, family=FAMILY)
-
-NEG = register(
-    "neg", np.negative,
-    vjps=[lambda g, out, x: -g],
-    formulas=["dx = -g"],
-    saves="shapes", family=FAMILY)
-
-def _pow_vjp(g, out, x, p):
-    if p == 0:      # x**0 is constant; p * x**-1 would give 0 * Inf = NaN at x = 0
-        return np.zeros_like(g)
-    return g * p * x ** (p - 1)
-
-
-POW = register(
-    "pow", np.power,
-    vjps=[_pow_vjp],
-    formulas=["dx = g * p * x**(p-1)"],
-    expects="a tensor and a scalar exponent p", family=FAMILY)
-
-EXP = register(
-    "exp", np.exp,
-    vjps=[lambda g, out, x: g * out],
-    formulas=["dx = g * out"],
-    saves="out", family=FAMILY)
-
-LOG = register(
-    "log", np.log,
-    vjps=[lambda g, out, x: g / x],
-    formulas=["dx = g / x"],
-    expects="positive inputs", family=FAMILY)
-
-TANH = register(
-    "tanh", np.tanh,
-    vjps=[lambda g, out, x: g * (1 - out * out)],
-    formulas=["dx = g * (1 - out**2)"],
-    saves="out", family=FAMILY)
 
 
 def _sigmoid(x):
@@ -76,14 +13,20 @@ def _sigmoid(x):
     return 0.5 * (np.tanh(0.5 * x) + 1)
 
 
-SIGMOID = register(
-    "sigmoid", _sigmoid,
-    vjps=[lambda g, out, x: g * out * (1 - out)],
-    formulas=["dx = g * out * (1 - out)"],
-    saves="out", family=FAMILY)
-
-RELU = register(
-    "relu", lambda x: np.maximum(x, 0),
-    vjps=[lambda g, out, x: g * (out > 0)],
-    formulas=["dx = g * (out > 0)"],
-    saves="out", family=FAMILY)
+ADD = register("add", np.add, vjp={"A": "g", "B": "g"}, expects=BROADCAST, family=FAMILY)
+SUB = register("sub", np.subtract, vjp={"A": "g", "B": "-g"}, expects=BROADCAST,
+               family=FAMILY)
+MUL = register("mul", np.multiply, vjp={"A": "g * B", "B": "g * A"}, expects=BROADCAST,
+               family=FAMILY)
+DIV = register("div", np.divide, vjp={"A": "g / B", "B": "-g * A / B**2"},
+               expects=BROADCAST, family=FAMILY)
+NEG = register("neg", np.negative, vjp={"x": "-g"}, family=FAMILY)
+# (x**0 is a constant: p * x**-1 would give 0 * inf = NaN at x = 0)
+POW = register("pow", np.power, vjp={"x": "g * p * x**(p - 1) if p else 0 * g"},
+               params=("p",), expects="a tensor and a scalar exponent p", family=FAMILY)
+EXP = register("exp", np.exp, vjp={"x": "g * out"}, family=FAMILY)
+LOG = register("log", np.log, vjp={"x": "g / x"}, expects="positive inputs", family=FAMILY)
+TANH = register("tanh", np.tanh, vjp={"x": "g * (1 - out**2)"}, family=FAMILY)
+SIGMOID = register("sigmoid", _sigmoid, vjp={"x": "g * out * (1 - out)"}, family=FAMILY)
+RELU = register("relu", lambda x: np.maximum(x, 0), vjp={"x": "g * (out > 0)"},
+                family=FAMILY)

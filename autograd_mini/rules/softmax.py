@@ -16,84 +16,33 @@ def _log_softmax(x, axis):
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
+def _softmax_cross_entropy(o, y, reduction):
+    """-log softmax(o)[y] along the last axis, and p = softmax(o) for the VJP.
+
+    ``y`` (checked by ``softmax_cross_entropy``): integer class indices of shape
+    o.shape[:-1], or probability rows of o's shape."""
+    log_p = _log_softmax(o, -1)
+    if y.dtype.kind in "iu":
+        nll = -np.take_along_axis(log_p, np.expand_dims(y, -1), axis=-1)[..., 0]
+    else:
+        nll = -(y * log_p).sum(axis=-1)
+    if reduction == "mean":
+        nll = nll.mean()
+    elif reduction == "sum":
+        nll = nll.sum()
+    return nll, np.exp(log_p)
+
+
 SOFTMAX = register(
-    "softmax", _softmax,
-    vjps=[lambda g, out, x, axis: out * (g - (g * out).sum(axis=axis, keepdims=True))],
-    formulas=["dx = out * (g - sum(g * out))"],
-    saves="out", family=FAMILY)
-
+    "softmax", _softmax, vjp={"x": "out * (g - (g * out).sum(axis=axis, keepdims=True))"},
+    params=("axis",), family=FAMILY)
 LOG_SOFTMAX = register(
-    "log_softmax", _log_softmax,
-    vjps=[lambda g, out, x, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True)],
-    formulas=["dx = g - softmax(x) * sum(g)"],
-    saves="out", family=FAMILY)
-
-
-def _sce_forward(o, targets, reduction):
-    """Negative log-likelihood of ``targets`` under softmax(o) along the last axis.
-
-    ``targets`` is already checked by ``softmax_cross_entropy``: integer class indices of
-    shape o.shape[:-1], or probability rows of o's shape. Returns (loss, softmax(o)).
-    """
-    # The ufuncs' own reduce: ndarray.max() and .sum() go through Python wrappers, and
-    # this runs once per time step.
-    z = o - np.maximum.reduce(o, axis=-1, keepdims=True)   # shift: exp never overflows
-    e = np.exp(z)
-    s = np.add.reduce(e, axis=-1, keepdims=True)
-    if targets.dtype.kind in "iu":
-        # -log softmax(o)[y] = log s - z[y]: take the picked entries only, not all of
-        # log softmax(o) (fewer NumPy calls per step; the same floating-point result).
-        if o.ndim == 1:
-            nll = np.log(s[0]) - z[targets]
-        else:
-            nll = np.log(s[:, 0]) - z[_rows(len(targets)), targets]
-    else:
-        nll = -np.add.reduce(targets * (z - np.log(s)), axis=-1)
-    if reduction == "mean":
-        nll = np.add.reduce(nll, axis=None) / nll.size
-    elif reduction == "sum":
-        nll = np.add.reduce(nll, axis=None)
-    e /= s                              # e is now softmax(o): no second array
-    return nll, e
-
-
-def _rows(n, _kept={}):
-    """0..n-1, read-only and made once per batch size: the row index of ``o[rows, y]``."""
-    rows = _kept.get(n)
-    if rows is None:
-        if len(_kept) > 1000:           # a program of ever-new batch sizes: keep it small
-            _kept.clear()
-        rows = _kept[n] = np.arange(n)
-        rows.flags.writeable = False
-    return rows
-
-
-def _sce_vjp(g, p, o_shape, targets, reduction):
-    """dL/do = (softmax(o) - y) * scale, where scale is the upstream g (and 1/B for the
-    mean); for class indices, written p * scale - onehot(y) * scale: one NumPy call
-    fewer per step than scaling a copy of p - onehot(y)."""
-    # (g is a 0-d array for "mean" and "sum": as a Python float it scales without a
-    # NumPy scalar operation, 1 µs per step)
-    if reduction == "mean":
-        scale = float(g) / (p.size // p.shape[-1])
-    elif reduction == "sum":
-        scale = float(g)
-    else:
-        scale = g
-    if targets.dtype.kind not in "iu":
-        return (p - targets) * (scale if reduction != "none" else scale[..., None])
-    if p.ndim == 1:
-        d = p * scale
-        d[targets] -= scale
-    else:
-        d = p * (scale if reduction != "none" else scale[:, None])
-        d[_rows(len(targets)), targets] -= scale
-    return d
-
-
+    "log_softmax", _log_softmax, vjp={"x": "g - exp(out) * g.sum(axis=axis, keepdims=True)"},
+    params=("axis",), family=FAMILY)
+# p = softmax(o), kept by the forward pass
 SOFTMAX_CROSS_ENTROPY = register(
-    "softmax_cross_entropy", _sce_forward,
-    vjps=[_sce_vjp],
-    formulas=["do = (softmax(o) - y) * g"],
-    saves="aux", expects="logits (C,) or (B, C); targets: class indices or probability rows",
+    "softmax_cross_entropy", _softmax_cross_entropy,
+    vjp={"o": "(p - onehot(y, p)) * per_example(g, reduction, p)"},
+    params=("y", "reduction"), aux="p",
+    expects="logits (C,) or (B, C); targets: class indices or probability rows",
     family=FAMILY)

@@ -1,0 +1,138 @@
+"""The namespace a rule's formulas run in: a few helpers beside NumPy's operators.
+
+A formula is one Python expression, e.g. matmul's ``g @ B.mT``. The text is what runs in
+backward, what the README's table and the graph's edges show, and what ``compile`` pastes
+into generated source. The names a formula may use:
+
+- ``g``                  the upstream gradient dL/d(out), shaped like ``out``;
+- ``out``                the op's result;
+- the inputs by name     ``x``, ``A``, ``B``, ... (``x.shape`` alone saves only the shape);
+- the op's parameters    ``axis``, ``keepdims``, ``index``, ``p``, ... by name;
+- ``i``                  the input's position, for rules of any number of inputs (stack);
+- the helpers below.
+
+Every helper is written with operators, indexing and methods that NumPy arrays and
+``Tensor`` share where it can be, so the same formula also runs on Tensors (the gradient
+of a gradient). A rule returns its gradient in the output's broadcast shape; the engine
+sums it back to the input's shape with ``unbroadcast``, once, for every rule.
+"""
+import numpy as np
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` (an output-shaped gradient) down to ``shape`` (an input's shape).
+
+    Broadcasting prepends axes and stretches axes of length 1; its adjoint sums over both.
+    Returns ``None`` when ``g`` cannot have come from broadcasting ``shape``.
+    """
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return None
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g if g.shape == tuple(shape) else None
+
+
+def outer(u, v):
+    """u v^T, over any leading batch axes: the gradient of a matrix-vector product."""
+    return u[..., :, None] * v[..., None, :]
+
+
+def matvec(M, v):
+    """M v for a (batch of) matrix M (..., n, k) and vector(s) v (..., k)."""
+    return (M @ v[..., :, None])[..., 0]
+
+
+def vecmat(v, M):
+    """v^T M for vector(s) v (..., n) and a (batch of) matrix M (..., n, k)."""
+    return (v[..., None, :] @ M)[..., 0, :]
+
+
+def expand(g, shape, axis, keepdims):
+    """Undo a reduction over ``axis``: give ``g`` its reduced axes back, then broadcast it
+    to ``shape`` (each input element receives the gradient of the sum it went into)."""
+    if axis is not None and not keepdims:
+        for a in sorted(axis):
+            g = g[(slice(None),) * a + (None,)]
+    return broadcast_to(g, shape)
+
+
+def broadcast_to(g, shape):
+    """``g`` repeated along the axes of ``shape`` it lacks (a read-only view)."""
+    return np.broadcast_to(g, shape)
+
+
+def count(shape, axis):
+    """How many elements each output of a reduction over ``axis`` sums (the mean's n)."""
+    return int(np.prod(shape if axis is None else [shape[a] for a in axis], dtype=np.int64))
+
+
+def scatter_add(g, shape, index):
+    """zeros(shape) with ``g`` added at ``index``: the adjoint of ``x[index]``. An index
+    that picks an element twice (an embedding lookup) gives that element the sum."""
+    dx = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        dx[index] = g           # ints and slices pick each element at most once
+    else:
+        np.add.at(dx, index, g)
+    return dx
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis
+               for p in parts)
+
+
+def take(g, index, axis):
+    """``g[index]`` along ``axis`` (the block one input of stack or concat became)."""
+    return g[(slice(None),) * axis + (index,)]
+
+
+def inverse(axes):
+    """The permutation that undoes ``transpose(axes)`` (None, reverse all, is its own)."""
+    return None if axes is None else tuple(int(k) for k in np.argsort(axes))
+
+
+def exp(x):
+    return np.exp(x)
+
+
+def log(x):
+    return np.log(x)
+
+
+def tanh(x):
+    return np.tanh(x)
+
+
+def sigmoid(x):
+    return 0.5 * (np.tanh(0.5 * x) + 1)    # stable where 1 / (1 + e^-x) overflows
+
+
+def onehot(y, p):
+    """Targets as rows like ``p``: class indices become one-hot rows; probability rows
+    are returned as they are."""
+    if y.dtype.kind not in "iu":
+        return y
+    rows = np.zeros_like(p)
+    np.put_along_axis(rows, np.expand_dims(y, -1), 1, axis=-1)
+    return rows
+
+
+def per_example(g, reduction, p):
+    """The upstream gradient of a loss, per example row of ``p``: ``g / B`` for the mean
+    over B examples, ``g`` for the sum, and ``g`` as a column for "none"."""
+    if reduction == "none":
+        return g[..., None]
+    if reduction == "mean":
+        return g / (p.size // p.shape[-1])
+    return g
+
+
+NUMPY = {name: obj for name, obj in globals().items()
+         if callable(obj) and not name.startswith("_") and obj.__module__ == __name__}
+NUMPY["np"] = np
