@@ -36,6 +36,11 @@ def scope(label):
     return _setting("scope", state.scope + (str(label),))
 
 
+def scope_of_none():
+    """Record outside every scope (a parameter's shared transpose belongs to no step)."""
+    return _setting("scope", ())
+
+
 def detect_anomaly():
     """Raise AnomalyError at the first op whose forward or backward gives NaN or Inf."""
     return _setting("anomaly", True)

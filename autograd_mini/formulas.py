@@ -29,10 +29,10 @@ def unbroadcast(g, shape):
     if extra < 0:
         return None
     if extra:
-        g = g.sum(axis=tuple(range(extra)))
+        g = np.add.reduce(g, axis=tuple(range(extra)))
     stretched = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
     if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
+        g = np.add.reduce(g, axis=stretched, keepdims=True)
     return g if g.shape == tuple(shape) else None
 
 
@@ -118,9 +118,7 @@ def onehot(y, p):
     are returned as they are."""
     if y.dtype.kind not in "iu":
         return y
-    rows = np.zeros_like(p)
-    np.put_along_axis(rows, np.expand_dims(y, -1), 1, axis=-1)
-    return rows
+    return (np.arange(p.shape[-1]) == y[..., None]).astype(p.dtype)
 
 
 def per_example(g, reduction, p):

@@ -53,9 +53,9 @@ def _hold_one(array, owner=None):
 
 
 def hold(array, owned):
-    """The Holds that keep ``array`` (saved by a node) read-only: the array itself unless
-    ``owned`` (the fresh result of an op: nobody else can write it), and the array that
-    owns its memory when it is a view. A tuple, empty when there is nothing to hold."""
+    """The Hold that keeps ``array`` (saved by a node) read-only: on the array itself
+    unless ``owned`` (the fresh result of an op: nobody else can write it), and on the
+    array that owns its memory when it is a view. None when there is nothing to hold."""
     owner = None
     base = array.base
     if isinstance(base, np.ndarray):
@@ -63,4 +63,4 @@ def hold(array, owned):
             base = base.base
         owner = _hold_one(base)
     mine = None if owned else _hold_one(array, owner)
-    return tuple(h for h in (mine or owner,) if h is not None)
+    return mine or owner

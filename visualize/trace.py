@@ -246,6 +246,12 @@ def _output_shapes(nodes, node_id, root):
     return shapes
 
 
+def _is_parameter_transpose(node):
+    """The shared ``W.T`` of a parameter (autograd_mini.tensor.parameter_transpose)."""
+    return (node.rule.name == "transpose" and not node.scope
+            and not isinstance(node.parents[0], Node) and node.parents[0] is not None)
+
+
 def param_contributions(root, nodes=None):
     """Each parameter edge's gradient: {(param Tensor, node): dL/dparam through that use}.
 
@@ -263,12 +269,16 @@ def param_contributions(root, nodes=None):
     out = {}
     for node in nodes:
         g = grads.get(node)
-        if g is None:
-            continue
+        if g is None or _is_parameter_transpose(node):
+            continue                # a shared W.T: its uses are counted where they happen
         for i, p in enumerate(node.parents):
-            if p is None or isinstance(p, Node):
+            if isinstance(p, Node) and _is_parameter_transpose(p):
+                gi = input_grad(p, 0, input_grad(node, i, g))   # this step's use of W.T
+                p = p.parents[0]                                # is a use of W
+            elif p is None or isinstance(p, Node):
                 continue
-            gi = input_grad(node, i, g)     # the engine's own VJP, unbroadcast included
+            else:
+                gi = input_grad(node, i, g)     # the engine's own VJP, unbroadcast included
             if gi is not None:
                 key = (p, node)
                 out[key] = gi if key not in out else out[key] + gi

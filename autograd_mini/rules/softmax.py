@@ -21,16 +21,20 @@ def _softmax_cross_entropy(o, y, reduction):
 
     ``y`` (checked by ``softmax_cross_entropy``): integer class indices of shape
     o.shape[:-1], or probability rows of o's shape."""
-    log_p = _log_softmax(o, -1)
+    z = o - o.max(axis=-1, keepdims=True)           # shift: exp never overflows
+    e = np.exp(z)
+    s = e.sum(axis=-1, keepdims=True)
     if y.dtype.kind in "iu":
-        nll = -np.take_along_axis(log_p, np.expand_dims(y, -1), axis=-1)[..., 0]
+        # -log softmax(o)[y] = log s - z[y]: only the picked entries, not all of log p
+        rows = np.arange(y.size).reshape(y.shape)
+        nll = np.log(s[..., 0]) - z[rows, y] if o.ndim == 2 else np.log(s[0]) - z[y]
     else:
-        nll = -(y * log_p).sum(axis=-1)
+        nll = -(y * (z - np.log(s))).sum(axis=-1)
     if reduction == "mean":
-        nll = nll.mean()
+        nll = nll.sum() / nll.size
     elif reduction == "sum":
         nll = nll.sum()
-    return nll, np.exp(log_p)
+    return nll, e / s
 
 
 SOFTMAX = register(
