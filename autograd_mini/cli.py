@@ -9,10 +9,11 @@ import signal
 import sys
 
 SUBCOMMANDS = [
-    ("check", "models.check_cli",
+    ("check", "autograd_mini.models.check_cli",
      "each source's hand formulas vs autodiff vs finite differences"),
-    ("render", "visualize.cli", "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
-    ("train", "models.train_cli", "train a character language model on a text"),
+    ("render", "autograd_mini.visualize.cli",
+     "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
+    ("train", "autograd_mini.models.train_cli", "train a character language model on a text"),
 ]
 
 

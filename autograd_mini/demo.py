@@ -46,7 +46,7 @@ def print_gradient_table(rows):
 
 
 def main(argv=None):
-    from models.goodfellow import GoodfellowRNN
+    from autograd_mini.models.goodfellow import GoodfellowRNN
 
     model = GoodfellowRNN.init(D=4, H=5, C=3, seed=0)
     x, y = GoodfellowRNN.example_data(T=5, D=4, C=3, seed=0)
@@ -58,14 +58,14 @@ def main(argv=None):
     print(f"\nautodiff {'agrees' if ok else 'DISAGREES'} with finite differences: worst "
           f"relative error {worst:.1e} ({'<' if ok else '>='} 1e-6)")
     ok = book_equations() and ok
-    from visualize.demo import pictures
+    from autograd_mini.visualize.demo import pictures
     pictures(model, x, y, outdir="out")      # the unrolled graph and the gradient flow
     return 0 if ok else 1
 
 
 def book_equations():
     """The book's hand-derived BPTT (eqs. 10.18-10.28), each against autodiff."""
-    from models.book import equations_table
+    from autograd_mini.models.book import equations_table
     print("\nThe book's equations 10.18-10.28 on this RNN, each computed as printed from the "
           "forward values and compared with autodiff (details: autograd-mini check book)")
     return equations_table()

@@ -27,8 +27,8 @@ import numpy as np
 
 from autograd_mini import Tensor
 from autograd_mini.optim import OPTIMIZERS, clip_grad_norm
-from models.char_rnn import (CELLS, DEFAULT_TEXT, LN2, CharRNN, TextError, Vocabulary,
-                             load_text, sample, streams)
+from autograd_mini.models.char_rnn import (CELLS, DEFAULT_TEXT, LN2, CharRNN, TextError,
+                                           Vocabulary, load_text, sample, streams)
 
 # Learning rates that worked on the shipped text in 2,000 steps (hidden 128, batch 32,
 # bptt 32): Adam 5e-3 for the rnn (2e-3: 2.01 bits/char, 1e-2: 1.92, 5e-3: 1.88) and

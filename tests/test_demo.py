@@ -3,7 +3,7 @@ import numpy as np
 
 from autograd_mini.cli import build_parser, main
 from autograd_mini.demo import gradient_table
-from models.goodfellow import GoodfellowRNN
+from autograd_mini.models.goodfellow import GoodfellowRNN
 
 
 def test_gradient_table_covers_every_parameter_entry_and_agrees():
