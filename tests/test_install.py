@@ -44,16 +44,6 @@ def test_pyproject_lists_every_package_under_its_installed_name():
     assert setup["package-dir"] == {v: k for k, v in FOLDERS.items()}
 
 
-def test_importing_the_engine_loads_neither_models_nor_visualize():
-    """The engine is the bottom layer: only the command line reaches up, lazily."""
-    code = ("import sys, autograd_mini, autograd_mini.cli; print(sorted(m for m in sys.modules "
-            "if m.split('.')[0] in ('models', 'visualize') "
-            "or m.startswith(('autograd_mini.models', 'autograd_mini.visualize'))))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.strip() == "[]"
-
-
 # ----------------------------------------------------------------------- the wheel
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
