@@ -23,6 +23,7 @@ from autograd_mini.models.char_rnn import CELLS, DEFAULT_TEXT, LN2, TextError, l
 from autograd_mini.models.trainer import DEFAULT_LR, SMOOTHING, CheckpointError, Trainer
 from autograd_mini.optim import OPTIMIZERS
 
+
 class OptionError(ValueError):
     """Options that do not fit together, or a path that cannot be written."""
 

@@ -165,7 +165,7 @@ class Trainer:
     def _expected(self, meta):
         """{key: shape or None} of every array a checkpoint of this run holds (None: any
         shape); the carried state's shapes are those of a fresh initial state."""
-        expected = {k: a.shape for k, a in self._arrays().items() if k.startswith("param.")}
+        expected = {f"param.{n}": p.shape for n, p in self.model.parameters().items()}
         expected.update({k: np.shape(a) for k, a in self.optimizer.state_dict().items()})
         fresh = self.model.initial_state(self.options["batch"])
         fresh = fresh if isinstance(fresh, tuple) else (fresh,)
