@@ -1,7 +1,10 @@
 """The ``autograd-mini`` command: demo, check, render, train.
 
-Each subcommand's options and work live in the package that does the work: a module with
-``add_arguments(parser)`` and ``run(args) -> exit status``. This file only wires them.
+This is the one module of the engine's package that reaches up into the layers built on
+it (``autograd_mini.models``, ``autograd_mini.visualize``), and only lazily, inside the
+functions below: ``import autograd_mini`` loads neither. Each subcommand's options and
+work live in the package that does the work, a module with ``add_arguments(parser)`` and
+``run(args) -> exit status``; this file only wires them, and the demo's three parts.
 """
 import argparse
 import importlib
@@ -9,10 +12,11 @@ import signal
 import sys
 
 SUBCOMMANDS = [
-    ("check", "models.check_cli",
+    ("check", "autograd_mini.models.check_cli",
      "each source's hand formulas vs autodiff vs finite differences"),
-    ("render", "visualize.cli", "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
-    ("train", "models.train_cli", "train a character language model on a text"),
+    ("render", "autograd_mini.visualize.cli",
+     "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
+    ("train", "autograd_mini.models.train_cli", "train a character language model on a text"),
 ]
 
 
@@ -22,13 +26,44 @@ def build_parser():
         description="Reverse-mode autodiff for learning and checking backpropagation "
                     "through time.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="the main job: check and draw the textbook RNN")
+    text = "the main job: check and draw the textbook RNN"
+    demo_parser = sub.add_parser("demo", help=text, description=text)
+    demo_parser.add_argument("--detail", action="store_true",
+                             help="also print every gradient entry, autodiff next to finite "
+                                  "differences")
+    demo_parser.add_argument("--outdir", default="out", metavar="DIR",
+                             help="where the pictures go (default: out)")
+    demo_parser.set_defaults(run=demo)
     for name, module, text in SUBCOMMANDS:
         mod = importlib.import_module(module)
         p = sub.add_parser(name, help=text, description=text)
         mod.add_arguments(p)
         p.set_defaults(run=mod.run)
     return parser
+
+
+def demo(args):
+    """``autograd-mini demo``: the summary first (the worst error, the pictures written),
+    then the book's equations; every gradient entry only with ``--detail``."""
+    from autograd_mini.models import book
+    from autograd_mini.models import demo as check
+    from autograd_mini.visualize.demo import pictures
+
+    model, x, y = check.textbook_run()
+    rows = check.gradient_table(model, x, y)
+    ok, summary = check.summary(rows)
+    print(f"{check.INTRO}\n\n{summary}")
+    pictures(model, x, y, outdir=args.outdir)
+    if args.detail:
+        print(f"\nEvery gradient entry, autodiff next to finite differences:\n"
+              f"{check.detail(rows)}")
+    else:
+        print("\n(every gradient entry, autodiff next to finite differences: "
+              "autograd-mini demo --detail)")
+    print("\nThe book's equations 10.18-10.28 on this RNN, each computed as printed from the "
+          "forward values and compared with autodiff (details: autograd-mini check book)")
+    ok = book.equations_table() and ok
+    return 0 if ok else 1
 
 
 def die_quietly_on_closed_pipe():
@@ -41,9 +76,6 @@ def die_quietly_on_closed_pipe():
 def main(argv=None):
     die_quietly_on_closed_pipe()
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        from .demo import main as demo
-        return demo()
     return args.run(args)
 
 

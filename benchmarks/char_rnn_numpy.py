@@ -5,9 +5,10 @@
 
 Both sides train the rnn (or lstm) of models/char_rnn.py on the shipped text, from the same
 weights, on the same chunks, with the same global-norm clipping and Adam:
-- autograd_mini: ``models.train_cli.Trainer`` (what ``autograd-mini train char-rnn`` runs);
-- NumPy by hand: ``models.char_rnn.min_char_rnn_bptt`` (min-char-rnn's forward cache and
-  backward loop) or ``lstm_bptt``, with clipping and Adam written out below.
+- autograd_mini: ``autograd_mini.models.trainer.Trainer`` (what ``autograd-mini train
+  char-rnn`` runs);
+- NumPy by hand: ``autograd_mini.models.char_rnn.min_char_rnn_bptt`` (min-char-rnn's forward
+  cache and backward loop) or ``lstm_bptt``, with clipping and Adam written out below.
 It prints the time per step, characters per second, and the largest difference between
 the two runs' losses, which should be rounding error only: the same network, trained
 the same way, by two routes.
@@ -25,8 +26,8 @@ import time
 
 import numpy as np
 
-from models.char_rnn import LN2, load_text, lstm_bptt, min_char_rnn_bptt
-from models.train_cli import DEFAULT_LR, Trainer
+from autograd_mini.models.char_rnn import LN2, load_text, lstm_bptt, min_char_rnn_bptt
+from autograd_mini.models.trainer import DEFAULT_LR, Trainer
 
 
 def numpy_training(trainer, steps):

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from autograd_mini import Tensor, concat, no_grad, scope, softmax_cross_entropy
-from models.cells import GRU, LSTM
+from autograd_mini.models.cells import GRU, LSTM
 
 DEFAULT_TEXT = Path(__file__).parent / "data" / "genesis.txt"
 CELLS = ("rnn", "lstm", "gru")

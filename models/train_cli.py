@@ -1,167 +1,31 @@
-"""``autograd-mini train char-rnn``: train the character model with truncated BPTT.
+"""``autograd-mini train char-rnn``: the command line of a training run (models/trainer.py).
 
-One training step: read the next chunk of T = --bptt characters from each of the B =
---batch streams, carrying the hidden state over from the previous chunk (detached, so
-backward runs over T steps only), backward, clip the gradients' global norm, update.
-The chunk a step reads depends only on the step number (the state restarts from zero
-at each pass over the text), so a run is a pure function of its options and --seed.
-
-Checkpoints (--checkpoint PATH, one .npz, written to a temporary file and then renamed,
-so a crash never leaves half a file): the parameters, the optimizer's state, the
-vocabulary, the step, the carried hidden state, the smoothed loss and the loss history,
-and the options that define the run. No random-generator state needs saving: the only
-randomness after initialization is sampling, whose generator is seeded by (--seed, step).
-So --resume continues bit for bit where the run stopped (same losses, same parameters).
+Its options, checked before any work starts: numbers by argparse, and every file the run
+will write (--checkpoint, --metrics and the loss curve beside it) by trying to create a
+file in its folder, so a run is never lost to a bad path at its end. An existing
+--checkpoint is continued with --resume or replaced with --overwrite, never silently.
+Then the loop: a progress bar, samples, checkpoints every --checkpoint-every steps, at
+the end and on Ctrl-C (the first finishes the step, so the file is consistent).
 """
 import argparse
-import hashlib
 import json
 import math
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from autograd_mini import Tensor
-from autograd_mini.optim import OPTIMIZERS, clip_grad_norm
-from models.char_rnn import (CELLS, DEFAULT_TEXT, LN2, CharRNN, TextError, Vocabulary,
-                             load_text, sample, streams)
-
-# Learning rates that worked on the shipped text in 2,000 steps (hidden 128, batch 32,
-# bptt 32): Adam 5e-3 for the rnn (2e-3: 2.01 bits/char, 1e-2: 1.92, 5e-3: 1.88) and
-# 1e-2 for the gated cells (2e-3: 2.23, 2e-2: 1.62, 1e-2: 1.58 for the lstm).
-DEFAULT_LR = {"adam": {"rnn": 5e-3, "lstm": 1e-2, "gru": 1e-2},
-              "adagrad": {"rnn": 0.1, "lstm": 0.1, "gru": 0.1},
-              "sgd": {"rnn": 0.5, "lstm": 0.5, "gru": 0.5}}
-SMOOTHING = 0.98        # smoothed loss = 0.98 * smoothed + 0.02 * this step's loss
-# The options that define a run: a checkpoint resumes only under the same ones.
-RUN_OPTIONS = ("cell", "hidden", "bptt", "batch", "optim", "lr", "momentum", "clip", "seed",
-               "dtype")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed: missing, damaged, or from another run."""
+from autograd_mini.models.char_rnn import CELLS, DEFAULT_TEXT, LN2, TextError, load_text
+from autograd_mini.models.trainer import DEFAULT_LR, SMOOTHING, CheckpointError, Trainer
+from autograd_mini.optim import OPTIMIZERS
 
 
 class OptionError(ValueError):
     """Options that do not fit together, or a path that cannot be written."""
-
-
-# ---------------------------------------------------------------------- the run
-class Trainer:
-    """Everything a run is: model, optimizer, data streams, step, carried state.
-
-    ``options`` is a dict with the keys of RUN_OPTIONS; ``text`` the training text.
-    """
-
-    def __init__(self, text, options):
-        self.options = dict(options)
-        o = self.options
-        self.text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        self.vocab = Vocabulary.from_text(text)
-        self.data = streams(self.vocab.encode(text), o["batch"], o["bptt"])
-        self.chunks_per_epoch = (self.data.shape[1] - 1) // o["bptt"]
-        self.model = CharRNN.init(o["cell"], len(self.vocab), o["hidden"], seed=o["seed"],
-                                  dtype=np.dtype(o["dtype"]))
-        params = list(self.model.parameters().values())
-        if o["optim"] == "sgd":
-            self.optimizer = OPTIMIZERS["sgd"](params, lr=o["lr"], momentum=o["momentum"])
-        else:
-            self.optimizer = OPTIMIZERS[o["optim"]](params, lr=o["lr"])
-        self.step = 0                   # steps done
-        self.state = None               # the hidden state carried into the next chunk
-        self.smoothed = None
-        self.history = []               # each step's loss, nats per character
-        self.grad_norms = []
-
-    def train_step(self):
-        """One chunk forward, backward, clip, update. Returns the chunk's loss in nats."""
-        o = self.options
-        T = o["bptt"]
-        k = self.step % self.chunks_per_epoch
-        if k == 0 or self.state is None:            # a new pass over the text
-            self.state = self.model.initial_state(o["batch"])
-        chunk = self.data[:, k * T:k * T + T + 1]
-        self.optimizer.zero_grad()
-        loss, state = self.model.loss(chunk, self.state)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"step {self.step + 1}: the loss is {value}; training diverged. Try a "
-                f"smaller --lr (now {o['lr']:g}) or a smaller --clip (now {o['clip']:g}).")
-        loss.backward()
-        self.state = self.model.detach_state(state)  # truncated BPTT: cut here
-        params = self.optimizer.params
-        self.grad_norms.append(clip_grad_norm(params, o["clip"]) if o["clip"] > 0 else
-                               math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params
-                                             if p.grad is not None)))
-        self.optimizer.step()
-        self.step += 1
-        self.history.append(value)
-        self.smoothed = value if self.smoothed is None else \
-            SMOOTHING * self.smoothed + (1 - SMOOTHING) * value
-        return value
-
-    def sample(self, length, temperature, prompt=""):
-        """A sample whose randomness depends only on (seed, step): reproducible."""
-        rng = np.random.default_rng([self.options["seed"], self.step])
-        return sample(self.model, self.vocab, prompt, length, temperature, rng)
-
-    # ------------------------------------------------------------------ checkpoints
-    def save(self, path):
-        """Write the whole run to ``path`` (.npz), atomically."""
-        path = Path(path)
-        arrays = {f"param.{n}": p.data for n, p in self.model.parameters().items()}
-        arrays.update(self.optimizer.state_dict())
-        state = () if self.state is None else \
-            (self.state if isinstance(self.state, tuple) else (self.state,))
-        for i, s in enumerate(state):
-            arrays[f"state.{i}"] = s.data
-        meta = {"format": "autograd-mini char-rnn checkpoint 1", "options": self.options,
-                "step": self.step, "text_sha256": self.text_sha256,
-                "smoothed": self.smoothed, "states": len(state)}
-        arrays["meta"] = np.array(json.dumps(meta))
-        arrays["vocab"] = np.array(self.vocab.chars)
-        arrays["history"] = np.array(self.history, dtype=np.float64)
-        arrays["grad_norms"] = np.array(self.grad_norms, dtype=np.float64)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-
-    def load(self, path):
-        """Restore a run saved by ``save``; its options and text must be this run's."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                d = {k: z[k] for k in z.files}
-            meta = json.loads(str(d["meta"]))
-        except FileNotFoundError:
-            raise CheckpointError(f"--resume: no checkpoint at {path} (run once without "
-                                  "--resume to create it)") from None
-        except (OSError, ValueError, KeyError) as e:
-            raise CheckpointError(f"--resume: {path} is not a readable char-rnn checkpoint "
-                                  f"({e})") from None
-        differ = [f"--{k} {meta['options'].get(k)!r} (this run: {self.options[k]!r})"
-                  for k in RUN_OPTIONS if meta["options"].get(k) != self.options[k]]
-        if differ:
-            raise CheckpointError(f"--resume: {path} was made with different options: "
-                                  f"{', '.join(differ)}. Resume with the same options, or "
-                                  "start a new checkpoint.")
-        if meta["text_sha256"] != self.text_sha256 or str(d["vocab"]) != self.vocab.chars:
-            raise CheckpointError(f"--resume: {path} was trained on another text; pass the "
-                                  "same --text (or none, for the shipped one)")
-        for n, p in self.model.parameters().items():
-            p.data = d[f"param.{n}"].astype(p.data.dtype)   # a fresh, writeable array
-        self.optimizer.load_state_dict(d)
-        self.step = int(meta["step"])
-        self.smoothed = meta["smoothed"]
-        state = tuple(Tensor(d[f"state.{i}"]) for i in range(meta["states"]))
-        self.state = None if not state else (state if len(state) > 1 else state[0])
-        self.history = [float(v) for v in d["history"]]
-        self.grad_norms = [float(v) for v in d["grad_norms"]]
 
 
 # ---------------------------------------------------------------------- the command
@@ -180,10 +44,11 @@ def add_arguments(parser):
     a("--lr", type=_positive_float, default=None,
       help="learning rate (default: adam 5e-3 for rnn, 1e-2 for lstm and gru; "
            "adagrad 0.1; sgd 0.5)")
-    a("--momentum", type=float, default=0.9, help="SGD momentum (default: 0.9)")
-    a("--clip", type=float, default=5.0,
+    a("--momentum", type=_momentum, default=0.9, help="SGD momentum, in [0, 1) (default: 0.9)")
+    a("--clip", type=_clip, default=5.0,
       help="clip the gradients' global norm to this (0: no clipping; default: 5)")
-    a("--seed", type=int, default=0, help="seed of the weights and the samples (default: 0)")
+    a("--seed", type=_nonnegative_int, default=0,
+      help="seed of the weights and the samples, an integer >= 0 (default: 0)")
     a("--dtype", choices=["float64", "float32"], default="float64")
     a("--text", type=Path, default=None,
       help=f"train on this UTF-8 text file (default: the shipped {DEFAULT_TEXT.name})")
@@ -200,6 +65,8 @@ def add_arguments(parser):
     a("--checkpoint-every", type=_positive_int, default=500, metavar="N")
     a("--resume", action="store_true",
       help="continue the run saved in --checkpoint exactly where it stopped")
+    a("--overwrite", action="store_true",
+      help="start a new run even though --checkpoint already exists, replacing it")
     a("--metrics", type=Path, default=None, metavar="FILE",
       help="write a JSON summary here (and, with matplotlib, FILE's .png loss curve)")
     a("--no-progress", action="store_true", help="no progress bar (log lines instead)")
@@ -214,6 +81,11 @@ def run(args):
     except (TextError, CheckpointError, OptionError, FloatingPointError) as e:
         print(f"autograd-mini train: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"autograd-mini train: error: out of memory for --hidden {args.hidden}, "
+              f"--batch {args.batch}, --bptt {args.bptt}: try smaller ones",
+              file=sys.stderr)
+        return 2
 
 
 def options_of(args):
@@ -224,13 +96,7 @@ def options_of(args):
 
 
 def _run(args):
-    if args.resume and args.checkpoint is None:
-        raise OptionError("--resume needs --checkpoint PATH (the run to continue)")
-    if not 0 <= args.momentum < 1:
-        raise OptionError(f"--momentum must be in [0, 1), got {args.momentum}")
-    for flag, path in (("--checkpoint", args.checkpoint), ("--metrics", args.metrics)):
-        if path is not None and not path.resolve().parent.is_dir():
-            raise OptionError(f"{flag} {path}: the folder {path.parent} does not exist")
+    check_outputs(args)
     text = load_text(args.text)
     trainer = Trainer(text, options_of(args))
     try:
@@ -324,10 +190,10 @@ def _write_metrics(path, trainer, cps, name):
 
 
 def _plot(png, trainer):
+    """The loss curve as a .png, drawn on a Figure of its own: pyplot and the user's
+    matplotlib backend are left alone (in a notebook, their plt.show() keeps working)."""
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         return None
     h = np.array(trainer.history) / LN2
@@ -338,7 +204,8 @@ def _plot(png, trainer):
     for i, v in enumerate(h):       # the same smoothing as the progress bar's
         s = s if i == 0 else SMOOTHING * s + (1 - SMOOTHING) * v
         smooth[i] = s
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     steps = np.arange(1, len(h) + 1)
     ax.plot(steps, h, lw=0.5, alpha=0.4, label="each step")
     ax.plot(steps, smooth, lw=1.5, label="smoothed")
@@ -348,8 +215,69 @@ def _plot(png, trainer):
     ax.legend()
     fig.tight_layout()
     fig.savefig(png, dpi=100)
-    plt.close(fig)
     return png
+
+
+# ---------------------------------------------------------------------- output paths
+def check_outputs(args):
+    """Every file this run will write, checked before any work starts (OptionError)."""
+    if args.resume and args.checkpoint is None:
+        raise OptionError("--resume needs --checkpoint PATH (the run to continue)")
+    if args.resume and args.overwrite:
+        raise OptionError("--resume continues --checkpoint and --overwrite replaces it: "
+                          "give one of them")
+    outputs = []
+    if args.checkpoint is not None:
+        outputs.append(("--checkpoint", args.checkpoint, "run.npz"))
+        if args.resume and not args.checkpoint.exists():
+            raise OptionError(f"--resume: no checkpoint at {args.checkpoint} (run once "
+                              "without --resume to create it)")
+        if args.checkpoint.is_file() and not (args.resume or args.overwrite):
+            raise OptionError(f"--checkpoint {args.checkpoint} already exists: pass --resume "
+                              "to continue that run, or --overwrite to start a new one "
+                              "in its place")
+    if args.metrics is not None:
+        if args.metrics.suffix.lower() == ".png":
+            raise OptionError(f"--metrics {args.metrics}: the JSON summary cannot end in "
+                              ".png, the name of the loss curve written beside it")
+        outputs += [("--metrics", args.metrics, "run.json"),
+                    ("--metrics (its loss curve)", args.metrics.with_suffix(".png"),
+                     "run.png")]
+    for flag, path, example in outputs:
+        check_writable(flag, path, example)
+    for i, (flag, path, _) in enumerate(outputs):
+        for other, path2, _ in outputs[i + 1:]:
+            if _same(path, path2):
+                raise OptionError(f"{flag} and {other} name the same file, {path}")
+
+
+def check_writable(flag, path, example="out.txt"):
+    """Raise OptionError unless a file can be written at ``path``: not a folder, in a
+    folder that exists and takes new files. Tried for real, with a file created and
+    removed at once there: permission bits do not tell for root, read-only mounts, /proc."""
+    path = Path(path)
+    if path.is_dir():
+        raise OptionError(f"{flag} {path} is a folder; give a file name, such as "
+                          f"{path / example}")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise OptionError(f"{flag} {path}: the folder {folder} {what}")
+    if path.exists() and not path.is_file():
+        raise OptionError(f"{flag} {path} exists and is not a regular file")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".probe")
+    except OSError as e:
+        raise OptionError(f"{flag} {path}: cannot create files in {folder} "
+                          f"({e.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OptionError(f"{flag} {path} exists and is not writable")
+
+
+def _same(a, b):
+    return Path(a).resolve() == Path(b).resolve()
 
 
 # ---------------------------------------------------------------------- helpers
@@ -446,3 +374,6 @@ def _option(convert, ok, expected):
 _positive_int = _option(int, lambda v: v > 0, "a positive integer")
 _nonnegative_int = _option(int, lambda v: v >= 0, "an integer >= 0")
 _positive_float = _option(float, lambda v: v > 0 and math.isfinite(v), "a positive number")
+_momentum = _option(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+_clip = _option(float, lambda v: v == 0 or (v > 0 and math.isfinite(v)),
+                "0 (no clipping) or a positive number")

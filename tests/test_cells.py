@@ -5,7 +5,7 @@ import pytest
 
 from autograd_mini import Tensor, gradcheck, numerical_jacobian
 from autograd_mini.errors import ShapeError
-from models.cells import GRU, LSTM
+from autograd_mini.models.cells import GRU, LSTM
 
 CELLS = [LSTM, GRU]
 

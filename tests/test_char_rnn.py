@@ -13,9 +13,10 @@ import pytest
 
 from autograd_mini import Tensor, gradcheck
 from autograd_mini.cli import main as cli
-from models.char_rnn import (CharRNN, TextError, Vocabulary, evaluate, load_text,
-                             lstm_bptt, min_char_rnn_bptt, sample, streams)
-from models.train_cli import Trainer
+from autograd_mini.models.char_rnn import (CharRNN, TextError, Vocabulary, evaluate,
+                                           load_text, lstm_bptt, min_char_rnn_bptt, sample,
+                                           streams)
+from autograd_mini.models.trainer import Trainer
 
 TINY = "the cat sat on the mat. the dog sat on the log. "
 

@@ -7,12 +7,13 @@ import pytest
 
 from autograd_mini import Tensor, register, unregister
 from autograd_mini.errors import ShapeError
-from models import check_cli
-from models.book import textbook_network
-from models.goodfellow import GoodfellowRNN
-from models.probe import Probe
-from models.verdicts import Bench, Case, Claim, Network, Source, check_source, grid, mm
-from models.verdicts.report import records, table
+from autograd_mini.models import check_cli
+from autograd_mini.models.book import textbook_network
+from autograd_mini.models.goodfellow import GoodfellowRNN
+from autograd_mini.models.probe import Probe
+from autograd_mini.models.verdicts import (Bench, Case, Claim, Network, Source, check_source,
+                                          grid, mm)
+from autograd_mini.models.verdicts.report import records, table
 
 
 def source(claims, build=textbook_network, **kw):
@@ -315,14 +316,15 @@ def test_records_are_json_ready():
 
 
 # ---------------------------------------------------------------------- checks that can fail
-@pytest.mark.parametrize("module", ["models.book", "models.source_003", "models.source_000"])
+@pytest.mark.parametrize("module", ["autograd_mini.models.book", "autograd_mini.models.source_003",
+                                    "autograd_mini.models.source_000"])
 def test_every_claim_that_holds_stops_holding_when_nudged_by_one_part_in_a_million(module):
     """A verdict of 'holds' is worth something only if a slightly wrong formula would not
     get it: scale each formula by (1 + 1e-6) and the verdict must change."""
     import dataclasses
     import importlib
 
-    from models.verdicts.judge import judge
+    from autograd_mini.models.verdicts.judge import judge
     src = importlib.import_module(module).SOURCE
     benches = [Bench(src.build(c), c, seed=i) for i, c in enumerate(grid(src))]
     nudged = 0
@@ -337,7 +339,7 @@ def test_every_claim_that_holds_stops_holding_when_nudged_by_one_part_in_a_milli
 
 
 def test_source_names_resolve():
-    from models.verdicts import resolve
+    from autograd_mini.models.verdicts import resolve
     assert resolve("0") == "000" and resolve("3") == "003"
     assert resolve("/work/shared/sources/003_f7207cfa089aaafe.txt") == "003"
     assert resolve("Goodfellow") == "book"
@@ -370,7 +372,7 @@ def test_noise_is_wrong_not_a_spurious_condition():
 
 
 def test_separate_finds_single_and_joint_conditions():
-    from models.verdicts.conditions import candidates, separate
+    from autograd_mini.models.verdicts.conditions import candidates, separate
     src = source([])
     cases = grid(src)
     preds = candidates(src, cases, with_steps=False)

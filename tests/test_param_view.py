@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor, gradcheck, no_grad, scope, softmax_cross_entropy
-from visualize.flow import gradient_flow
-from visualize.trace import tape_nodes
+from autograd_mini.visualize.flow import gradient_flow
+from autograd_mini.visualize.trace import tape_nodes
 
 rng = np.random.default_rng(7)
 
@@ -132,7 +132,7 @@ def test_per_step_contributions_through_a_shared_transpose_equal_per_step_copies
 
 
 def test_the_picture_draws_each_parameter_transpose_once_outside_the_steps():
-    from visualize import trace
+    from autograd_mini.visualize import trace
     params, x, y = problem(T=3)
     graph = trace(rnn_loss(*params, x, y, scoped=True), grads=False)
     views = [v for v in graph.values if v.op == "transpose"]
@@ -147,7 +147,7 @@ def test_the_picture_draws_each_parameter_transpose_once_outside_the_steps():
 def test_the_pictures_w_transpose_carries_the_finite_difference_gradient():
     # The W^T box's gradient is dL/d(W^T): the transpose of dL/dW by central differences.
     from autograd_mini import numerical_jacobian
-    from visualize import trace
+    from autograd_mini.visualize import trace
     params, x, y = problem(T=4)
     graph = trace(rnn_loss(*params, x, y, scoped=True))
     box = next(v for v in graph.values if v.label == "W^T")

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("graphviz")
 
 from autograd_mini import Tensor, no_grad  # noqa: E402
-from models.goodfellow import GoodfellowRNN  # noqa: E402
-from visualize import draw, trace  # noqa: E402
+from autograd_mini.models.goodfellow import GoodfellowRNN  # noqa: E402
+from autograd_mini.visualize import draw, trace  # noqa: E402
 
 PARAMS = ("U", "W", "V", "b", "c")
 

@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("graphviz")
 
 from autograd_mini.cli import main  # noqa: E402
-from models.goodfellow import GoodfellowRNN  # noqa: E402
-from visualize import draw  # noqa: E402
+from autograd_mini.models.goodfellow import GoodfellowRNN  # noqa: E402
+from autograd_mini.visualize import draw  # noqa: E402
 
 HAVE_DOT = shutil.which("dot") is not None
 NO_DOT = "graphviz's dot program is not installed (`make dot` or apt-get install graphviz)"
@@ -68,7 +68,7 @@ def test_flow_figure_from_the_command_line(tmp_path):
 
 
 def test_demo_pictures_are_written_and_their_paths_printed(tmp_path, capsys, monkeypatch):
-    from visualize.demo import pictures
+    from autograd_mini.visualize.demo import pictures
     model = GoodfellowRNN.init()
     x, y = GoodfellowRNN.example_data(T=5)
     written = pictures(model, x, y, outdir=tmp_path / "out")

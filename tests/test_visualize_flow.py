@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor, softmax_cross_entropy
-from models.goodfellow import GoodfellowRNN
-from visualize.flow import gradient_flow
+from autograd_mini.models.goodfellow import GoodfellowRNN
+from autograd_mini.visualize.flow import gradient_flow
 
 PARAMS = ("U", "W", "V", "b", "c")
 
@@ -95,7 +95,7 @@ def test_a_freed_graph_is_a_clear_error():
 
 def test_the_figure_is_written_as_png_and_svg(tmp_path):
     pytest.importorskip("matplotlib")
-    from visualize.plots import plot_flow
+    from autograd_mini.visualize.plots import plot_flow
     runs = []
     for scale in (0.5, 4.0):
         model, x, y = setup(T=6, H=4, scale=scale)

@@ -1,7 +1,7 @@
 """How gradients look: their text and their colour (visualize.style)."""
 import numpy as np
 
-from visualize.style import NO_GRAD, PALETTE, ZERO_GRAD, ColourScale, grad_lines
+from autograd_mini.visualize.style import NO_GRAD, PALETTE, ZERO_GRAD, ColourScale, grad_lines
 
 
 def test_small_gradients_list_every_entry_large_ones_their_norm_and_max():

@@ -1,11 +1,11 @@
 """Pictures of BPTT: the time-unrolled graph with its gradients, and gradient-flow plots.
 
-    from visualize import draw
+    from autograd_mini.visualize import draw
     dot = draw(loss)                       # graphviz.Digraph; dot.source is the DOT text
     dot.render("rnn", format="svg")        # needs graphviz's `dot` program
 
 Needs the graphviz Python package (the ``viz`` extra); the plots need matplotlib (the
-``plot`` extra) and are imported from ``visualize.plots`` only when used.
+``plot`` extra) and are imported from ``autograd_mini.visualize.plots`` only when used.
 """
 from .collapse import collapse
 from .draw import draw

@@ -18,7 +18,7 @@ FLOW_FORMATS = ("png", "svg", "pdf")
 
 def _goodfellow(steps, hidden, seed, scale):
     """Goodfellow et al.'s RNN (10.2.2), x in R^4, o in R^3: one forward pass."""
-    from models.goodfellow import GoodfellowRNN
+    from autograd_mini.models.goodfellow import GoodfellowRNN
     model = GoodfellowRNN.init(D=4, H=hidden, C=3, seed=seed, scale=scale)
     x, y = GoodfellowRNN.example_data(T=steps, D=4, C=3, seed=seed)
     run = model.forward(x, y)
@@ -33,8 +33,8 @@ def _cell(kind):
         import numpy as np
 
         from autograd_mini import Tensor, scope, softmax_cross_entropy
-        from models.cells import GRU, LSTM
-        from models.goodfellow import GoodfellowRNN
+        from autograd_mini.models.cells import GRU, LSTM
+        from autograd_mini.models.goodfellow import GoodfellowRNN
         cell = {"lstm": LSTM, "gru": GRU}[kind].init(D=4, H=hidden, seed=seed)
         if scale != 1:
             cell.W_h = Tensor(cell.W_h.data * scale, requires_grad=True, name="W_h")

@@ -5,7 +5,7 @@ How to add a source's claims (one module, ``models/source_NNN.py``, listed in
 
     import numpy as np
     from autograd_mini import Tensor
-    from models.verdicts import Claim, Network, Source, mm
+    from autograd_mini.models.verdicts import Claim, Network, Source, mm
 
     def build(case):                       # case.D, case.H, case.T, case.seed, ...
         rng = np.random.default_rng(case.seed)
