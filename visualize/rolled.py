@@ -18,6 +18,7 @@ from .trace import Edge, Graph, Value
 _NUMBERED = re.compile(r"\((-?\d+)\)")       # h(3)
 _STEP = re.compile(r"^(\w+)=(-?\d+)$")       # t=3
 LOSS = ("loss",)                             # the template key of the running sum
+DROP = ("drop",)                             # its constant start (0 in loss = 0 + L(1))
 
 
 def _generic(label, step_label):
@@ -84,7 +85,7 @@ def _keys(graph):
     by_id = {v.id: v for v in graph.values}
     for e in graph.edges:       # an input plays the part of its consumer's input i
         if by_id[e.src].kind == "input" and e.dst in key:
-            key[e.src] = LOSS if key[e.dst] == LOSS else ("in", key[e.dst], e.index)
+            key[e.src] = DROP if key[e.dst] == LOSS else ("in", key[e.dst], e.index)
     return key
 
 
@@ -98,6 +99,8 @@ def roll(graph):
     templates, members, values = {}, {}, []
     for v in graph.values:
         k = key.get(v.id)
+        if k == DROP:
+            continue
         if k is None:
             values.append(v)
             continue
@@ -127,11 +130,14 @@ def roll(graph):
     step_of = {v.id: v.step for v in graph.values}
     merged, count = {}, {}      # dicts keep insertion order: the DOT text is stable
     for e in graph.edges:
+        if key.get(e.src) == DROP:
+            continue
         src, dst = tid(e.src), tid(e.dst)
         if src == dst and key.get(e.dst) == LOSS:
             continue            # the running sum handing itself on
         d = step_of[e.dst] - step_of[e.src] if e.recurrent else 0
-        k = (src, dst, d, e.index)
+        # Into the loss's sum every step's loss is one edge, whichever side it came in.
+        k = (src, dst, d, -1 if key.get(e.dst) == LOSS else e.index)
         at = graph.steps[step_of[e.dst]] if step_of.get(e.dst) is not None else None
         formula = _generic(e.formula, at) if e.formula else ""
         if k not in merged:
@@ -140,8 +146,8 @@ def roll(graph):
         count[k] = count.get(k, 0) + 1
     params = {v.id for v in graph.values if v.kind == "param"}
     loss_id = templates[LOSS].id if LOSS in templates else None
-    for (src, dst, d, _), e in merged.items():
-        n = count[(src, dst, d, e.index)]
+    for k, e in merged.items():
+        (src, dst, d, _), n = k, count[k]
         if e.recurrent:
             back = f"{var}-{d}" if d > 0 else f"{var}+{-d}"
             e.text = f"{back} -> {var}, {_steps(n)}"
