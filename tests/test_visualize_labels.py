@@ -233,3 +233,39 @@ def test_scalar_boxes_show_no_empty_shape():
     nodes, _ = parse(draw(model.forward(x, y).loss).source)
     node_named(nodes, "L(1)")
     assert not [t for _, t in nodes.values() if "()" in t]
+
+
+# -- item 13: the LSTM and GRU pictures ---------------------------------------------------
+
+@pytest.mark.parametrize("model, gates", [
+    ("lstm", ["forget gate", "input gate", "output gate", "candidate", "cell"]),
+    ("gru", ["reset gate", "update gate", "candidate"])])
+def test_cell_pictures_name_their_gates_and_print_no_negative_zero(model, gates, tmp_path):
+    from autograd_mini.cli import main
+    out = tmp_path / f"{model}.dot"
+    assert main(["render", model, "--steps", "3", "-o", str(out)]) == 0
+    nodes, edges = parse(out.read_text())
+    for gate in gates:                   # one box per step, named by the cell's code
+        boxes = [k for k, (_, text) in nodes.items() if f"\n{gate}  (5,)" in f"\n{text}"]
+        assert len(boxes) == 3, gate
+    assert not [t for _, t in nodes.values() if re.search(r"(?<![\d.e])-0(?![.\d])", t)]
+    # The forget gate's gradient at t = 1 is g * c(0) = 0 exactly: "0", never "-0".
+    if model == "lstm":
+        first = next(t for (sc, t) in nodes.values() if sc == ("t = 1",) and "forget gate" in t)
+        assert "g = [0, 0, 0," in first
+    # The slices of the fused pre-activations share one formula label per step.
+    scatter = [a for _, _, a in edges if "scatter_add" in a]
+    assert len(scatter) == 3 * (1 if model == "lstm" else 2)
+    assert all("(x" in a for a in scatter)
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="needs graphviz's dot program")
+@pytest.mark.parametrize("model", ["lstm", "gru"])
+def test_a_three_step_cell_picture_is_at_most_2500_pixels_wide(model, tmp_path):
+    from autograd_mini.cli import main
+    out = tmp_path / f"{model}.svg"
+    assert main(["render", model, "--steps", "3", "-o", str(out)]) == 0
+    width = ET.parse(out).getroot().get("width")
+    assert width.endswith("pt")
+    pixels = float(width[:-2]) * 96 / 72        # what a .png of it measures
+    assert pixels <= 2500, pixels

@@ -13,14 +13,16 @@ Nothing here reads the tape; everything here decides how the picture looks:
   (the four gate slices of an LSTM's pre-activations) is written once, with the count;
 - red edges are the recurrence (see recurrence.py), not every edge between two steps.
 """
+import textwrap
 from html import escape
 
-from .style import fill, grad_lines, grad_norm, legend_rows
+from .style import fill, fmt, grad_lines, grad_norm, legend_rows
 from .timeline import crosses_steps, edge_direction, time_layout
 
 FONT = "Helvetica"
 PARAM_EDGE = "#7a7a7a"      # the many parameter edges stay quiet, the chain stays black
 FORMULA = "#1f4e9a"
+SLICES = ("getitem",)       # ops drawn small: they only pass a part of g on
 RECURRENT = "#b22222"       # the edges that carry h(t-1) into step t: where BPTT happens
 
 
@@ -61,6 +63,13 @@ def _value_label(v, show_grads, partial, text_colour):
     if v.kind == "op" and v.named:
         lines.append((v.op, 9, muted, False))
         lines.append((_name_line(v), 12, None, True))
+    elif v.op in SLICES and not v.named:
+        # A slice only routes its part of g on (its reader's box shows it in full): a
+        # small box, so that an LSTM's four gate slices per step do not set the width.
+        lines.append((_name_line(v), 8, muted, False))
+        if show_grads and v.grad is not None:
+            lines.append((f"|g| = {fmt(grad_norm(v.grad))}", 8, None, False))
+        return _html(lines)
     else:
         lines.append((_name_line(v), 12 if v.kind == "param" else 10, None,
                       v.kind == "param"))
@@ -68,7 +77,7 @@ def _value_label(v, show_grads, partial, text_colour):
         g = grad_lines(v.grad)
         if not g and partial:
             g = ["g: not kept"]
-        lines += [(t, 9, None, False) for t in g]
+        lines += [(t, 8, None, False) for t in g]
     if v.text:
         lines.append((v.text, 8, muted, False))
     return _html(lines)
@@ -86,7 +95,7 @@ def _legend(show_grads, formulas, notes, steps, red):
                     '</B></FONT><BR/><FONT POINT-SIZE="10">fixed log scale, the same in '
                     'every picture</FONT></TD></TR>')
         for colour, _, words in reversed(legend_rows()):
-            rows.append(f'<TR><TD BGCOLOR="{colour}" WIDTH="36"></TD>'
+            rows.append(f'<TR><TD BGCOLOR="{colour}" WIDTH="28"></TD>'
                         f'<TD ALIGN="LEFT"><FONT POINT-SIZE="12">{escape(words)}</FONT></TD></TR>')
     facts = ["bold ellipse: a parameter" + (", shared by every step" if steps else ""),
              "g: dL/d(value), every entry if 6 or fewer, else norm and max"]
@@ -96,9 +105,10 @@ def _legend(show_grads, formulas, notes, steps, red):
         facts.append("red edge: the recurrence, a state carried into the next step "
                      "(the path of BPTT)")
     facts += notes
-    for f in facts:
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="9">{escape(f)}'
-                    '</FONT></TD></TR>')
+    for f in facts:     # wrapped: a wide legend widens the whole picture
+        text = "<BR ALIGN=\"LEFT\"/>".join(escape(line) for line in textwrap.wrap(f, 44))
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="9">'
+                    f'{text}</FONT></TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
             + "".join(rows) + "</TABLE>>")
 
