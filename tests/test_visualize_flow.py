@@ -203,3 +203,12 @@ def test_two_parameters_with_one_name_are_kept_apart():
     loss.backward()
     np.testing.assert_allclose(flow.grads["W"], W1.grad)
     np.testing.assert_allclose(flow.grads["W#2"], W2.grad)
+
+
+def test_state_none_gives_the_per_step_contributions_without_a_named_state():
+    model, x, y = setup(T=3)
+    run = model.forward(x, y)
+    flow = gradient_flow(run.loss, state=None)
+    assert np.all(np.isnan(flow.state_norms)) and flow.state is None
+    copies = per_step_copies(model, x, y)
+    np.testing.assert_allclose(flow.per_step[("W", "t=2")], copies["W"][1].grad, rtol=1e-10)

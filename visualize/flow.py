@@ -19,7 +19,7 @@ from .trace import param_contributions, private_backward, step_order, tape_nodes
 class Flow:
     """Gradient norms of one run. ``steps``: step labels in time order (n of them)."""
     steps: list
-    state: str                # the state's name, e.g. "h"
+    state: str                # the state's name, e.g. "h" (None: no state followed)
     state_norms: np.ndarray   # (n,) |dL/dstate(t)|, nan where a step has no such tensor
     last_norms: np.ndarray    # (n,) |dL(T)/dstate(t)| for the last step's loss, or None
     params: list              # parameter names, in order of first use
@@ -74,7 +74,8 @@ def gradient_flow(loss, state="h", last_loss=None):
     ``loss``: the scalar loss, before ``backward()`` (or after one with
     ``retain_graph=True``): its saved values are needed. ``state``: the name of the
     recurrent state, the tensors named "h(1)", "h(2)", ... (``.named``); a ValueError
-    says what to name when there is none. ``last_loss``: optionally the last step's own
+    says what to name when there is none. ``state=None`` follows no state (only the
+    per-step contributions; ``state_norms`` is all nan). ``last_loss``: optionally the last step's own
     loss L(T), a tensor inside ``loss``'s graph; its curve shows only what travels back
     from the end of the sequence. Leaves every ``.grad`` untouched.
     """
@@ -83,8 +84,8 @@ def gradient_flow(loss, state="h", last_loss=None):
     if not steps:
         raise ValueError("gradient_flow: the graph has no steps; run each step inside "
                          "`with scope(f\"t={t}\")` so its ops know their time step")
-    found = _state_nodes(nodes, steps, state)
-    if not found:
+    found = _state_nodes(nodes, steps, state) if state is not None else {}
+    if not found and state is not None:
         raise _no_state_error(nodes, state)
     contributions, grads, leaves = param_contributions(loss, nodes)
     names = _param_names(contributions)
