@@ -16,7 +16,7 @@ chain the steps). So time order is made the one order without crossings:
   h(t-1) -> W @ h(t-1), is written upwards with its arrow reversed), so dot counts it.
 
 Checked with dot 2.43 over the README's example and the textbook RNN for many lengths,
-in both directions of time, collapsed or not (tests/test_visualize_order.py).
+in both directions of time, collapsed or not (tests/test_visualize_labels.py).
 """
 
 
