@@ -154,11 +154,12 @@ class LSTM(_Cell):
         x = x if isinstance(x, Tensor) else Tensor(x)
         self._check_input(x, h)
         z = x @ self.W_x + h @ self.W_h + self.b          # (B, 4H): all four gates at once
-        i = self._gates(z, 0).sigmoid()
-        f = self._gates(z, 1).sigmoid()
-        g = self._gates(z, 2).tanh()
-        o = self._gates(z, 3).sigmoid()
-        c = f * c + i * g
+        # The names are for pictures (visualize.draw); they cost nothing else.
+        i = self._gates(z, 0).sigmoid().named("input gate")
+        f = self._gates(z, 1).sigmoid().named("forget gate")
+        g = self._gates(z, 2).tanh().named("candidate")
+        o = self._gates(z, 3).sigmoid().named("output gate")
+        c = (f * c + i * g).named("cell")
         h = o * c.tanh()
         return h, (h, c)
 
@@ -199,8 +200,9 @@ class GRU(_Cell):
         self._check_input(x, h)
         zx = x @ self.W_x + self.b_x                      # (B, 3H)
         zh = h @ self.W_h + self.b_h                      # (B, 3H)
-        r = (self._gates(zx, 0) + self._gates(zh, 0)).sigmoid()
-        z = (self._gates(zx, 1) + self._gates(zh, 1)).sigmoid()
-        n = (self._gates(zx, 2) + r * self._gates(zh, 2)).tanh()
+        # The names are for pictures (visualize.draw); they cost nothing else.
+        r = (self._gates(zx, 0) + self._gates(zh, 0)).sigmoid().named("reset gate")
+        z = (self._gates(zx, 1) + self._gates(zh, 1)).sigmoid().named("update gate")
+        n = (self._gates(zx, 2) + r * self._gates(zh, 2)).tanh().named("candidate")
         h = (1 - z) * n + z * h
         return h, h

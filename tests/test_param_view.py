@@ -114,7 +114,7 @@ def test_per_step_contributions_through_a_shared_transpose_equal_per_step_copies
     # Goodfellow's W^(t): step t's part of dL/dW. Computed independently by giving every
     # step its own leaf copy of each parameter: each copy's gradient is that step's part.
     params, x, y = problem(T=5)
-    flow = gradient_flow(rnn_loss(*params, x, y, scoped=True))
+    flow = gradient_flow(rnn_loss(*params, x, y, scoped=True), state=None)   # h unnamed
     copies = {p.name: [] for p in params}
     h = Tensor(np.zeros((x.shape[1], params[1].shape[0])))
     loss = 0

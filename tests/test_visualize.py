@@ -25,7 +25,8 @@ def rnn(T=5, H=5, seed=0):
 
 
 def parse(source):
-    """The DOT text as {node id: (cluster labels, label text)} and [(src, dst, attrs)]."""
+    """The DOT text as {node id: (cluster labels, label text)} and [(src, dst, attrs)],
+    each edge in the direction its arrow shows (dir=back turns it round)."""
     nodes, edges, stack = {}, [], []
     for line in source.splitlines():
         s = line.strip()
@@ -43,7 +44,10 @@ def parse(source):
         else:
             m = re.match(r"^(\w+) -> (\w+)(?: \[(.*)\])?$", s)
             if m:
-                edges.append((m.group(1), m.group(2), m.group(3) or ""))
+                src, dst, attrs = m.group(1), m.group(2), m.group(3) or ""
+                if "dir=back" in attrs:         # drawn as dst <- src: the data flows back
+                    src, dst = dst, src
+                edges.append((src, dst, attrs))
                 continue
             m = re.match(r"^(\w+) \[label=<(.*)>( [^<>]*)?\]$", s)
             if m:
@@ -58,6 +62,13 @@ def node_with(nodes, first_line_part):
     hits = [k for k, (_, text) in nodes.items()
             if any(line.startswith(first_line_part) for line in text.split("\n"))]
     assert len(hits) == 1, (first_line_part, hits)
+    return hits[0]
+
+
+def node_named(nodes, line):
+    """The one node with a line that is exactly ``line`` (a scalar shows no shape)."""
+    hits = [k for k, (_, text) in nodes.items() if line in text.split("\n")]
+    assert len(hits) == 1, (line, hits)
     return hits[0]
 
 
@@ -80,9 +91,11 @@ def test_one_cluster_per_step_in_time_order():
     assert clusters == [f"t = {t}" for t in range(1, 6)]
     # Each step holds its own a(t), h(t), o(t) and L(t), and nothing of another step.
     for t in range(1, 6):
-        for name in ("a", "h", "o", "L"):
+        for name in ("a", "h", "o"):
             scopes, _ = nodes[node_with(nodes, f"{name}({t})  ")]
             assert scopes == (f"t = {t}",)
+        scopes, _ = nodes[node_named(nodes, f"L({t})")]     # a scalar: no shape shown
+        assert scopes == (f"t = {t}",)
 
 
 def test_each_parameter_is_drawn_once_outside_the_steps_with_an_edge_into_every_step():
@@ -189,12 +202,14 @@ def test_edges_carry_the_rule_formulas_and_no_formulas_leaves_them_off():
     h1 = node_with(nodes, "h(1)  (")
     a1 = node_with(nodes, "a(1)  (")
     into_h1 = [attrs for src, dst, attrs in edges if src == a1 and dst == h1]
-    assert into_h1 and "dx = g * (1 - out**2)" in into_h1[0]
-    # h(1) feeds W @ h(1) in step 2: the VJP into x of matvec, drawn as a step-crossing edge
-    out_of_h1 = [attrs for src, dst, attrs in edges if src == h1 and nodes[dst][0] == ("t = 2",)]
-    assert out_of_h1 and "dx = vecmat(g, A)" in out_of_h1[0]
+    # tanh's "dx = g * (1 - out**2)", written in the operand's name
+    assert into_h1 and "da(1) = g * (1 - out**2)" in into_h1[0]
+    # h(1) feeds W @ h(1) in step 2: matvec's "dx = vecmat(g, A)", drawn across the steps
+    out_of_h1 = [attrs for src, dst, attrs in edges if src == h1 and nodes[dst][0] == ("t = 2",)
+                 and "style=invis" not in attrs]
+    assert out_of_h1 and "dh(1) = vecmat(g, W)" in out_of_h1[0]
     bare = draw(model.forward(x, y).loss, formulas=False).source
-    assert "g * (1 - out**2)" not in bare and "vecmat(g, A)" not in bare
+    assert "g * (1 - out**2)" not in bare and "vecmat(g, W)" not in bare
 
 
 def test_no_grads_draws_no_gradient_text():
@@ -295,7 +310,7 @@ def test_a_learner_can_follow_the_gradient_from_L5_back_to_W_at_step_1():
     # box of step 1 and on to L(5), every edge between two steps drawn red.
     model, x, y = rnn(T=5)
     nodes, edges = parse(draw(model.forward(x, y).loss).source)
-    target = node_with(nodes, "L(5)  (")
+    target = node_named(nodes, "L(5)")
     w = node_with(nodes, "W  (5, 5)")
     into = {}
     for src, dst, attrs in edges:

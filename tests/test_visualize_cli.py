@@ -1,4 +1,5 @@
 """`autograd-mini render`, the demo's pictures, and one real render with graphviz's dot."""
+import importlib.util
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -9,8 +10,10 @@ pytest.importorskip("graphviz")
 from autograd_mini.cli import main  # noqa: E402
 from autograd_mini.models.goodfellow import GoodfellowRNN  # noqa: E402
 from autograd_mini.visualize import draw  # noqa: E402
+from autograd_mini.visualize.cli import MODELS  # noqa: E402
 
 HAVE_DOT = shutil.which("dot") is not None
+HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 NO_DOT = "graphviz's dot program is not installed (`make dot` or apt-get install graphviz)"
 
 
@@ -45,18 +48,63 @@ def test_without_the_dot_program_render_writes_the_dot_file_and_says_how_to_inst
     assert "not installed" in said and "apt-get install graphviz" in said
 
 
+def render_status(argv):
+    """render's exit status: argparse's own checks exit via SystemExit."""
+    try:
+        return main(["render", "goodfellow", *argv])
+    except SystemExit as e:
+        return e.code
+
+
 @pytest.mark.parametrize("argv, words", [
     (["-o", "rnn.txt"], "unknown suffix"),
     ([], "nothing to write"),
-    (["--steps", "0", "-o", "x.dot"], "at least 1"),
+    (["--steps", "0", "-o", "x.dot"], "argument --steps: the number of time steps must be"),
+    (["--steps", "1e9", "-o", "x.dot"], "expected a whole number"),
+    (["--steps", "1000000", "-o", "x.dot"], "from 1 to 100,000"),
+    (["--hidden", "0", "-o", "x.dot"], "argument --hidden"),
+    (["--seed", "-1", "-o", "x.dot"], "argument --seed: the seed must be at least 0, got -1"),
     (["--max-steps", "1", "-o", "x.dot"], "--max-steps"),
     (["--flow", "f.gif"], "unknown suffix"),
-    (["--scale", "-1", "--flow", "f.png"], "positive"),
+    (["--scale", "-1", "--flow", "f.png"], "above 0"),
+    (["--scale", "0", "-o", "x.dot"], "above 0"),
+    (["--scale", "nan", "-o", "x.dot"], "argument --scale: the weight scale must be a finite"),
+    (["--scale", "inf", "--flow", "f.png"], "finite number above 0"),
+    (["--scale", "0.5", "--scale=-inf", "--flow", "f.png"], "got -inf"),
 ])
 def test_bad_options_exit_2_with_a_message(argv, words, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["render", "goodfellow", *argv]) == 2
+    assert render_status(argv) == 2
     assert words in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []           # nothing written
+
+
+@pytest.mark.parametrize("flag, path", [
+    ("-o", "/proc/x.svg"), ("-o", "/proc/x.dot"), ("--flow", "/proc/f.png"),
+    ("-o", "{tmp}"), ("--flow", "{tmp}/isadir.png")])
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(
+        flag, path, tmp_path, capsys, monkeypatch):
+    (tmp_path / "isadir.png").mkdir()
+    path = path.format(tmp=tmp_path)
+    built = []
+    monkeypatch.setitem(MODELS, "goodfellow", (lambda *a: built.append(a),) + MODELS["goodfellow"][1:])
+    status = render_status([flag, path] + (["-o", str(tmp_path / "ok.dot")] if flag != "-o" else []))
+    assert status == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {path}" in err and ("cannot write" in err or "folder" in err
+                                        or "suffix" in err)
+    assert built == []                              # no model was built: no work lost
+
+
+def test_render_into_a_missing_folder_makes_it_and_says_so(tmp_path, capsys):
+    out = tmp_path / "new" / "deeper" / "rnn.dot"
+    flow = tmp_path / "other" / "flow.png"
+    argv = ["-o", str(out)] + (["--flow", str(flow)] if HAVE_MPL else [])
+    assert render_status(argv) == 0
+    said = capsys.readouterr().out
+    assert out.exists() and f"made the folder {out.parent} (it did not exist)" in said
+    if HAVE_MPL:
+        assert flow.exists() and f"made the folder {flow.parent}" in said
 
 
 def test_flow_figure_from_the_command_line(tmp_path):

@@ -7,13 +7,44 @@
     autograd-mini render goodfellow --steps 50 --hidden 32 --scale 0.5 --scale 4 \\
         --flow flow.png                                              # vanishing vs exploding
 """
+import argparse
+import math
 import sys
 import time
 from pathlib import Path
 
-from .output import IMAGE_FORMATS, write_picture
+from .output import IMAGE_FORMATS, OutputError, picture_path, ready_to_write, write_picture
 
 FLOW_FORMATS = ("png", "svg", "pdf")
+MAX_STEPS = 100_000         # the graph of T steps is held in memory: beyond this, refuse
+MAX_HIDDEN = 4096
+
+
+def _int_in(low, high, meaning):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number ({meaning}), "
+                                             f"got {text!r}") from None
+        if not low <= value <= high:
+            limit = f"at least {low}" if high == math.inf else f"from {low} to {high:,}"
+            raise argparse.ArgumentTypeError(f"{meaning} must be {limit}, got {value}")
+        return value
+    return parse
+
+
+def _scale(text):
+    """An argparse type: a finite weight scale > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"the weight scale must be a finite number above "
+                                         f"0 (e.g. 0.5 or 4), got {text}")
+    return value
 
 
 def _goodfellow(steps, hidden, seed, scale):
@@ -67,10 +98,13 @@ def add_arguments(parser):
                         help="; ".join(f"{k}: {v[2]}" for k, v in MODELS.items()))
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="the picture; the suffix picks the format: .svg .png .pdf .dot")
-    parser.add_argument("--steps", type=int, default=5, help="time steps T (default 5)")
-    parser.add_argument("--hidden", type=int, default=5, help="hidden units H (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of weights and data")
-    parser.add_argument("--scale", type=float, action="append", metavar="S",
+    parser.add_argument("--steps", type=_int_in(1, MAX_STEPS, "the number of time steps"),
+                        default=5, help=f"time steps T (default 5, at most {MAX_STEPS:,})")
+    parser.add_argument("--hidden", type=_int_in(1, MAX_HIDDEN, "the number of hidden units"),
+                        default=5, help="hidden units H (default 5)")
+    parser.add_argument("--seed", type=_int_in(0, math.inf, "the seed"), default=0,
+                        help="seed of weights and data (0 or more)")
+    parser.add_argument("--scale", type=_scale, action="append", metavar="S",
                         help="weight scale. goodfellow: W ~ N(0, S^2/H), so S is near "
                              "W's spectral radius (default 0.5); lstm, gru: S times the "
                              "recurrent weights W_h (default 1). Give it twice to put two "
@@ -81,7 +115,9 @@ def add_arguments(parser):
                         help="leave the gradients out")
     parser.add_argument("--no-formulas", dest="formulas", action="store_false",
                         help="leave the VJP formulas off the edges")
-    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
+    parser.add_argument("--max-steps", type=_int_in(2, math.inf, "--max-steps (the first and "
+                                                        "last step are always drawn)"),
+                        default=None, metavar="N",
                         help="with more steps than N (default 6), draw the first and last "
                              "few and collapse the middle into one box")
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
@@ -96,26 +132,38 @@ def _check(args):
     """An error message for impossible options, or None."""
     if not args.output and not args.flow:
         return "nothing to write: give -o FILE (the picture) and/or --flow FILE"
-    if args.steps < 1 or args.hidden < 1:
-        return f"--steps and --hidden must be at least 1 (got {args.steps}, {args.hidden})"
-    if args.max_steps is not None and args.max_steps < 2:
-        return f"--max-steps must be at least 2 (the first and last step), got {args.max_steps}"
     if args.output:
         fmt = Path(args.output).suffix.lower().lstrip(".")
         if fmt not in IMAGE_FORMATS + ("dot", "gv"):
             return (f"-o {args.output}: unknown suffix; use .svg, .png, .pdf or .dot")
     if args.flow and Path(args.flow).suffix.lower().lstrip(".") not in FLOW_FORMATS:
         return f"--flow {args.flow}: unknown suffix; use .png, .svg or .pdf"
-    if args.scale and any(s <= 0 for s in args.scale):
-        return f"--scale must be positive, got {args.scale}"
     return None
+
+
+def _outputs_ready(args):
+    """Check every output path before any work; returns the notes (folders made)."""
+    notes = []
+    if args.output:
+        notes.append(ready_to_write(args.output, "-o"))
+        if picture_path(args.output) != Path(args.output):    # no dot: the .dot is written
+            notes.append(ready_to_write(picture_path(args.output), "-o"))
+    if args.flow:
+        notes.append(ready_to_write(args.flow, "--flow"))
+    return [n for n in notes if n]
 
 
 def run(args):
     problem = _check(args)
+    try:
+        notes = [] if problem else _outputs_ready(args)
+    except OutputError as e:
+        problem = str(e)
     if problem:
         print(f"autograd-mini render: error: {problem}", file=sys.stderr)
         return 2
+    for note in notes:
+        print(note)
     build, default_scale, _ = MODELS[args.model]
     scales = args.scale or [default_scale]
     if args.output:
@@ -139,8 +187,9 @@ def run(args):
                 loss, last = build(args.steps, args.hidden, args.seed, s)
                 runs.append((f"{args.model}, weight scale {s:g}",
                              gradient_flow(loss, last_loss=last)))
-            plot_flow(runs, args.flow, title=f"gradient flow through T = {args.steps} steps "
-                                             f"(H = {args.hidden})")
+            fig = plot_flow(runs, title=f"gradient flow through T = {args.steps} steps "
+                                        f"(H = {args.hidden})")
+            fig.savefig(args.flow, dpi=110)
         except ModuleNotFoundError as e:
             print(f"autograd-mini render: {e}", file=sys.stderr)
             return 1

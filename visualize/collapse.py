@@ -41,11 +41,12 @@ def collapse(graph, max_steps=None):
                 seq=min(v.seq for v in graph.values if v.id in hidden_ids))
     values = [v for v in graph.values if v.id not in hidden_ids]
     # The box goes where its first value was, so DOT sees steps in time order.
-    at = next(i for i, v in enumerate(values) if v.seq > box.seq or v.kind == "param")
+    at = next((i for i, v in enumerate(values) if v.seq > box.seq or v.kind == "param"),
+              len(values))
     values.insert(at, box)
 
-    param_ids = {v.id for v in graph.values if v.kind == "param"}
-    edges, seen = [], set()
+    label = {v.id: v.label for v in graph.values if v.kind == "param"}
+    edges, merged = [], {}
     uses = {}
     for e in graph.edges:
         src = cid if e.src in hidden_ids else e.src
@@ -55,15 +56,28 @@ def collapse(graph, max_steps=None):
         if cid not in (src, dst):
             edges.append(e)
             continue
-        if dst == cid and src in param_ids:
-            uses[src] = uses.get(src, 0) + 1
-        if (src, dst) in seen:
+        if dst == cid and src in label:
+            uses[label[src]] = uses.get(label[src], 0) + 1
+        if (src, dst) in merged:
+            merged[(src, dst)].recurrent |= e.recurrent
             continue
-        seen.add((src, dst))
-        edges.append(Edge(src, dst, "", e.index))
-    for e in edges:
-        if e.dst == cid and e.src in uses:
-            e.text = f"used {uses[e.src]} times"
+        merged[(src, dst)] = Edge(src, dst, "", e.index, recurrent=e.recurrent)
+        edges.append(merged[(src, dst)])
+    # How often each parameter is used inside goes in the box: as labels on the
+    # parameters' edges, which all meet at the box, they would lie on top of each other.
+    box.text += _uses_text(uses)
     steps = graph.steps[:first] + [f"... {len(hidden)} steps ..."] + graph.steps[n - last:]
     notes = graph.notes + [f"steps {lo} .. {hi} collapsed (max_steps={max_steps})"]
     return Graph(values, edges, steps, graph.grad_source, notes, graph.title)
+
+
+def _uses_text(uses):
+    """"\nW, U, b: used 294 times each", or one line per count when the counts differ."""
+    by_count = {}
+    for name, n in uses.items():
+        by_count.setdefault(n, []).append(name)
+    lines = []
+    for n, names in by_count.items():
+        times = "once" if n == 1 else f"{n} times"
+        lines.append(f"{', '.join(names)}: used {times}" + (" each" if len(names) > 1 else ""))
+    return "".join("\n" + line for line in lines)

@@ -29,8 +29,9 @@ def pictures(model, x, y, outdir="out"):
         print(f"   (no graph picture: {e})")
     try:
         from .plots import plot_flow
-        flow_path = plot_flow([("the textbook RNN", flow)], outdir / f"rnn_t{T}_flow.png",
-                              title=f"gradient flow through T = {T} steps")
+        flow_path = outdir / f"rnn_t{T}_flow.png"
+        plot_flow([("the textbook RNN", flow)], title=f"gradient flow through T = {T} "
+                  "steps").savefig(flow_path, dpi=110)
         written.append(flow_path)
         print(f"   |dL/dh(t)| against t, and each step's share of W, U, V, b, c:  {flow_path}")
     except ModuleNotFoundError as e:        # matplotlib is the optional `plot` extra

@@ -7,16 +7,14 @@ colour scale for all runs.
 """
 
 
-def _pyplot():
+def _matplotlib():
     try:
         import matplotlib
     except ModuleNotFoundError:
         raise ModuleNotFoundError(
             "the gradient-flow figure needs matplotlib: pip install 'autograd-mini[plot]'"
         ) from None
-    matplotlib.use("Agg")       # files only: no display needed (CI, ssh)
-    import matplotlib.pyplot as plt
-    return plt
+    return matplotlib
 
 
 def _step_numbers(steps):
@@ -27,15 +25,22 @@ def _step_numbers(steps):
         return list(range(1, len(steps) + 1))
 
 
-def plot_flow(runs, path, title=None):
-    """Write the figure for ``runs`` [(title, Flow)] to ``path`` (.png, .svg or .pdf)."""
+def plot_flow(runs, path=None, title=None):
+    """The figure for ``runs`` [(title, Flow)], a ``matplotlib.figure.Figure``.
+
+    Made without pyplot, so it neither switches the user's matplotlib backend nor
+    leaves a figure open in pyplot's state: in a notebook it shows inline when it is the
+    cell's value, and later ``plt.show()`` calls work as before. With ``path`` (.png,
+    .svg or .pdf) it is also saved there.
+    """
     import numpy as np
 
-    plt = _pyplot()
+    matplotlib = _matplotlib()
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
     n = len(runs)
-    fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 6.4), squeeze=False,
-                             gridspec_kw={"height_ratios": [1.25, 1]})
+    fig = Figure(figsize=(5.2 * n, 6.4))
+    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1.25, 1]})
     # One colour scale for every run's heat map, so runs compare at a glance.
     with np.errstate(divide="ignore"):
         logs = [np.log10(flow.contrib) for _, flow in runs]
@@ -57,7 +62,7 @@ def plot_flow(runs, path, title=None):
         heat = logs[col]
         # A contribution of exactly 0 (W^(1) multiplies h(0) = 0) has no logarithm:
         # grey, and said so, rather than a colour that would suggest a tiny value.
-        cmap = plt.get_cmap("magma").with_extremes(bad="#d0d0d0")
+        cmap = matplotlib.colormaps["magma"].with_extremes(bad="#d0d0d0")
         im = bottom.imshow(np.ma.masked_invalid(heat), aspect="auto", cmap=cmap, vmin=lo,
                            vmax=hi,
                            interpolation="nearest",
@@ -74,6 +79,6 @@ def plot_flow(runs, path, title=None):
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig

@@ -6,16 +6,23 @@ Nothing here reads the tape; everything here decides how the picture looks:
   time order so dot lays the steps out in order along the time axis;
 - parameters are drawn once, outside the clusters, with an edge into every step;
 - a box shows the tensor's name (or its op), its shape and its gradient; it is filled by
-  |g| on a log scale (see style.py) and the legend lists the colours in use;
-- with ``formulas`` every edge carries the VJP that sends the gradient back along it.
+  |g| on a fixed log scale (see style.py), the same in every picture, and the legend
+  lists it in full;
+- with ``formulas`` every edge carries the VJP that sends the gradient back along it, in
+  the operands' names; a formula that one value sends along several edges into one step
+  (the four gate slices of an LSTM's pre-activations) is written once, with the count;
+- red edges are the recurrence (see recurrence.py), not every edge between two steps.
 """
+import textwrap
 from html import escape
 
-from .style import ColourScale, grad_lines, grad_norm
+from .style import fill, fmt, grad_lines, grad_norm, legend_rows
+from .timeline import crosses_steps, edge_direction, time_layout
 
 FONT = "Helvetica"
 PARAM_EDGE = "#7a7a7a"      # the many parameter edges stay quiet, the chain stays black
 FORMULA = "#1f4e9a"
+SLICES = ("getitem",)       # ops drawn small: they only pass a part of g on
 RECURRENT = "#b22222"       # the edges that carry h(t-1) into step t: where BPTT happens
 
 
@@ -36,7 +43,12 @@ def _html(lines):
 
 
 def _shape_text(shape):
-    return "()" if shape == () else str(tuple(shape)) if shape is not None else ""
+    """"(5, 3)"; nothing for a scalar, whose g = ... line says it is one number."""
+    return "" if shape is None or tuple(shape) == () else str(tuple(shape))
+
+
+def _name_line(v):
+    return f"{v.label}  {_shape_text(v.shape)}".rstrip()
 
 
 def _value_label(v, show_grads, partial, text_colour):
@@ -50,15 +62,22 @@ def _value_label(v, show_grads, partial, text_colour):
         return _html([(f"input {_shape_text(v.shape)}", 8, "#666666", False)])
     if v.kind == "op" and v.named:
         lines.append((v.op, 9, muted, False))
-        lines.append((f"{v.label}  {_shape_text(v.shape)}", 12, None, True))
+        lines.append((_name_line(v), 12, None, True))
+    elif v.op in SLICES and not v.named:
+        # A slice only routes its part of g on (its reader's box shows it in full): a
+        # small box, so that an LSTM's four gate slices per step do not set the width.
+        lines.append((_name_line(v), 8, muted, False))
+        if show_grads and v.grad is not None:
+            lines.append((f"|g| = {fmt(grad_norm(v.grad))}", 8, None, False))
+        return _html(lines)
     else:
-        lines.append((f"{v.label}  {_shape_text(v.shape)}", 12 if v.kind == "param" else 10,
-                      None, v.kind == "param"))
+        lines.append((_name_line(v), 12 if v.kind == "param" else 10, None,
+                      v.kind == "param"))
     if show_grads:
         g = grad_lines(v.grad)
         if not g and partial:
             g = ["g: not kept"]
-        lines += [(t, 9, None, False) for t in g]
+        lines += [(t, 8, None, False) for t in g]
     if v.text:
         lines.append((v.text, 8, muted, False))
     return _html(lines)
@@ -68,23 +87,28 @@ def _cluster_label(label):
     return label.replace("=", " = ")
 
 
-def _legend(scale, show_grads, formulas, notes, steps):
+def _legend(show_grads, formulas, notes, steps, red):
     rows = []
-    if show_grads and scale.bins:
-        rows.append('<TR><TD COLSPAN="2"><B>fill: |g| = |dL/d(value)|, log scale</B></TD></TR>')
-        for fill, text, words in reversed(scale.legend()):
-            rows.append(f'<TR><TD BGCOLOR="{fill}" WIDTH="24"></TD>'
-                        f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9">{escape(words)}</FONT></TD></TR>')
+    if show_grads:
+        # Big and complete: the scale is fixed, so the reader can compare pictures.
+        rows.append('<TR><TD COLSPAN="2"><FONT POINT-SIZE="13"><B>fill: |g| = |dL/d(value)|'
+                    '</B></FONT><BR/><FONT POINT-SIZE="10">fixed log scale, the same in '
+                    'every picture</FONT></TD></TR>')
+        for colour, _, words in reversed(legend_rows()):
+            rows.append(f'<TR><TD BGCOLOR="{colour}" WIDTH="28"></TD>'
+                        f'<TD ALIGN="LEFT"><FONT POINT-SIZE="12">{escape(words)}</FONT></TD></TR>')
     facts = ["bold ellipse: a parameter" + (", shared by every step" if steps else ""),
              "g: dL/d(value), every entry if 6 or fewer, else norm and max"]
     if formulas:
         facts.append("edge label: the VJP that carries g back to that input")
-    if steps:
-        facts.append("red edge: from step t-1 into step t (the path of BPTT)")
+    if red:
+        facts.append("red edge: the recurrence, a state carried into the next step "
+                     "(the path of BPTT)")
     facts += notes
-    for f in facts:
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="9">{escape(f)}'
-                    '</FONT></TD></TR>')
+    for f in facts:     # wrapped: a wide legend widens the whole picture
+        text = "<BR ALIGN=\"LEFT\"/>".join(escape(line) for line in textwrap.wrap(f, 44))
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="9">'
+                    f'{text}</FONT></TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
             + "".join(rows) + "</TABLE>>")
 
@@ -103,14 +127,12 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
                          "right) or 'TB' (top to bottom)")
     # With time steps, rankdir is the time axis. dot's ranks then run *within* a step
     # (x -> a -> h -> o -> L, bottom to top as in Goodfellow's figure 10.3), every step
-    # gets the same ranks, and the edges between steps (h(t-1) -> step t) are left out
-    # of the ranking, so the steps stand side by side instead of in a staircase.
+    # gets the same ranks, so the steps stand side by side (see timeline.py).
     time_axis = bool(graph.steps)
     dot_rankdir = {"LR": "BT", "TB": "LR"}[rankdir] if time_axis else rankdir
     step_of = {v.id: v.step for v in graph.values}
     show = grads and graph.grad_source is not None
     partial = graph.grad_source == "partial"
-    scale = ColourScale([grad_norm(v.grad) for v in graph.values] if show else [])
 
     dot = graphviz.Digraph("autograd_mini", graph_attr={
         "rankdir": dot_rankdir, "fontname": FONT,
@@ -118,16 +140,15 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
         "nodesep": "0.12" if time_axis else "0.25",
         # Ranks side by side (dot's LR) leave the formulas little room between boxes.
         "ranksep": "0.6" if dot_rankdir == "LR" else "0.35",
-        "newrank": "true", "labelloc": "t", "fontsize": "14", "forcelabels": "true",
-        "mclimit": "0.01" if time_axis else "1"})
+        "newrank": "true", "labelloc": "t", "fontsize": "14", "forcelabels": "true"})
     dot.attr("node", fontname=FONT, fontsize="10", margin="0.08,0.04")
     dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.6")
     if graph.title:
         dot.attr(label=graph.title)
 
-    # Clusters: one Digraph per scope path, in order of first appearance (= time order).
+    # Clusters: one Digraph per scope path, written in time order.
     clusters = {}
-    for v in graph.values:
+    for v in sorted(graph.values, key=lambda v: (v.step is None, v.step or 0)):
         for depth in range(1, len(v.scope) + 1):
             path = v.scope[:depth]
             if path not in clusters:
@@ -142,36 +163,42 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
     for v in graph.values:
         if v.id in hidden:
             continue
-        target = clusters[v.scope] if v.scope else dot
+        # The running sum of the loss belongs to no step: drawn between them, as a model
+        # that sums outside its scope() gets it (and dot keeps the steps in order).
+        target = clusters[v.scope] if v.scope and not v.running_sum else dot
         norm = grad_norm(v.grad) if show else None
-        fill, text_colour = scale.fill(norm)
+        colour, text_colour = fill(norm)
         attrs = {"label": _value_label(v, show, partial, text_colour)}
         if v.kind == "op":
-            attrs.update(shape="box", style="rounded,filled", fillcolor=fill,
+            attrs.update(shape="box", style="rounded,filled", fillcolor=colour,
                          fontcolor=text_colour)
         elif v.kind == "param":
             attrs.update(shape="ellipse", style="filled,bold", penwidth="2",
-                         fillcolor=fill, fontcolor=text_colour)
+                         fillcolor=colour, fontcolor=text_colour)
         elif v.kind == "input":
             attrs.update(shape="plaintext", margin="0", height="0.2")
         else:
             attrs.update(shape="box", style="dashed,rounded")
         target.node(v.id, **attrs)
-    if time_axis:
-        _time_layout(dot, graph, step_of)
+    depth = time_layout(dot, graph) if time_axis else {}
     # Attach the deepest clusters first: graphviz copies a subgraph's text when attached.
     for path in sorted(clusters, key=len, reverse=True):
         parent = clusters[path[:-1]] if len(path) > 1 else dot
         parent.subgraph(clusters[path])
 
     kinds = {v.id: v.kind for v in graph.values}
-    scoped = {v.id: bool(v.scope) or v.kind == "collapsed" for v in graph.values}
-    for e in graph.edges:
+    shown = _formula_labels(graph, hidden) if formulas else {}
+    # Edges in time order of their heads: dot's first guess at the order of the steps
+    # follows the order it meets them in.
+    order = sorted(range(len(graph.edges)), key=lambda k: (
+        step_of.get(graph.edges[k].dst) is None, step_of.get(graph.edges[k].dst) or 0, k))
+    for k in order:
+        e = graph.edges[k]
         if e.src in hidden:
             continue
         label = []
-        if formulas and e.formula:
-            label.append(e.formula)
+        if shown.get(k):
+            label.append(shown[k])
         if e.text:
             label.append(e.text)
         attrs = {}
@@ -184,56 +211,31 @@ def to_dot(graph, grads=True, formulas=True, rankdir="LR"):
             attrs.update(color=PARAM_EDGE, fontcolor=PARAM_EDGE)
         elif kinds.get(e.src) == "input":
             attrs.update(color="#aaaaaa", arrowhead="none")
-        crossing = time_axis and _cross_step(e, step_of)
-        if crossing:
-            attrs["constraint"] = "false"
-        # From one step's cluster into the next: h(t-1) -> W @ h(t-1), the BPTT path.
-        if e.recurrent or (crossing and scoped[e.src] and scoped[e.dst]):
-            attrs.update(color=RECURRENT, penwidth="2", constraint="false", fontcolor=RECURRENT)
-        dot.edge(e.src, e.dst, **attrs)
+        # The state carried into another step: h(t-1) -> W @ h(t-1), the BPTT path.
+        if e.recurrent:
+            attrs.update(color=RECURRENT, penwidth="2", fontcolor=RECURRENT)
+        src, dst = e.src, e.dst
+        if time_axis and crosses_steps(e, step_of):
+            src, dst = edge_direction(e, depth, attrs)
+        dot.edge(src, dst, **attrs)
 
     if show or formulas or graph.notes:
-        dot.node("legend", _legend(scale, show, formulas, graph.notes, time_axis),
+        red = any(e.recurrent for e in graph.edges)
+        dot.node("legend", _legend(show, formulas, graph.notes, time_axis, red),
                  shape="plaintext")
     return dot
 
 
-def _cross_step(e, step_of):
-    s0, s1 = step_of.get(e.src), step_of.get(e.dst)
-    return s0 is not None and s1 is not None and s0 != s1
-
-
-def _time_layout(dot, graph, step_of):
-    """Line the steps up along the time axis, with the parameters in a row below them.
-
-    Every box gets the rank of its depth within its step (W -> W @ h -> a -> h -> o ->
-    L), the same in every step, so h(1), h(2), ... sit on one line. The steps are
-    written in time order and chained by invisible edges, and dot's reordering pass is
-    kept short (mclimit), so they stay in that order: its crossing heuristic would
-    otherwise pull t = 1 into the middle, towards the parameters it shares. The
-    parameters' own row keeps them from being wedged between two steps.
-    """
-    depth = {}
-    for e in graph.edges:   # edges come in creation order: a source's depth is final
-        if not _cross_step(e, step_of) and not e.recurrent:
-            depth[e.dst] = max(depth.get(e.dst, 0), depth.get(e.src, 0) + 1)
-    top = max(depth.values(), default=0)
-    groups, anchors = {}, {}
-    for v in graph.values:
-        if v.kind in ("param", "input"):
-            continue
-        d = depth.get(v.id, 0) if v.kind != "collapsed" else top // 2
-        groups.setdefault(d, []).append(v.id)
-        if v.step is not None and (v.scope or v.kind == "collapsed"):
-            anchors[v.step] = v.id          # the newest value inside each step
-    rows = [("same", groups[d]) for d in sorted(groups)]
-    rows.append(("min", [v.id for v in graph.values if v.kind == "param"]))
-    for rank, ids in rows:
-        if ids:
-            with dot.subgraph() as row:
-                row.attr(rank=rank)
-                for vid in ids:
-                    row.node(vid)
-    chain = [anchors[k] for k in sorted(anchors)]
-    for a, b in zip(chain, chain[1:]):
-        dot.edge(a, b, style="invis")
+def _formula_labels(graph, hidden):
+    """{edge index: formula text}. One value sending the same formula along several
+    edges into one scope (z -> its four gate slices) gets it written once, with the
+    count: repeated, it would crowd out everything else."""
+    scope = {v.id: v.scope for v in graph.values}
+    groups = {}
+    for k, e in enumerate(graph.edges):
+        if e.formula and e.src not in hidden:
+            groups.setdefault((e.src, e.formula, scope.get(e.dst)), []).append(k)
+    shown = {}
+    for (_, formula, _), ks in groups.items():
+        shown[ks[0]] = formula if len(ks) == 1 else f"{formula}  (x{len(ks)})"
+    return shown

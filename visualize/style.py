@@ -1,9 +1,9 @@
-"""How a gradient looks: its text on a box, and its colour on a log scale.
+"""How a gradient looks: its text on a box, and its colour on a fixed log scale.
 
 Colour encodes |g| (the Frobenius norm of dL/d(value)) by decade, from pale (small) to
 dark red (large): a gradient that vanishes back through time fades step by step, one
-that explodes flares. The decades come from the picture's own range, so the legend
-always lists exactly the colours in use.
+that explodes flares. The decades are fixed, the same in every picture (dark red is
+always |g| >= 10), so two pictures compare by colour alone; the legend lists them all.
 """
 import math
 
@@ -16,11 +16,14 @@ DARK = 6                    # palette entries from here on need white text
 NO_GRAD = "#f2f2f2"
 ZERO_GRAD = "#ffffff"
 MAX_LISTED = 6              # a gradient with at most this many entries is shown in full
+# PALETTE[k] holds the decade 10^(LOWEST + k - 1) <= |g| < 10^(LOWEST + k); the first
+# and last colours are open-ended: |g| < 1e-6 and |g| >= 10.
+LOWEST = -6
 
 
 def fmt(v):
-    """One number, three significant digits: 0.0123, -4.56e-07, 1."""
-    return f"{float(v):.3g}"
+    """One number, three significant digits: 0.0123, -4.56e-07, 1. Never "-0"."""
+    return f"{float(v) + 0.0:.3g}"      # + 0.0 turns -0.0 into 0.0
 
 
 def grad_lines(g):
@@ -46,49 +49,34 @@ def grad_norm(g):
     return None if g is None else float(np.linalg.norm(g))
 
 
-class ColourScale:
-    """Maps |g| to a fill colour by decade; at most len(PALETTE) bins (decades merge)."""
+def colour_index(norm):
+    """The palette entry of a gradient of norm ``norm`` > 0 (finite)."""
+    k = math.floor(math.log10(norm)) - LOWEST + 1
+    return min(max(k, 0), len(PALETTE) - 1)
 
-    def __init__(self, norms):
-        norms = [n for n in norms if n is not None and n > 0 and math.isfinite(n)]
-        if not norms:
-            self.lo, self.width, self.bins = 0, 1, 0
-            return
-        lo = math.floor(math.log10(min(norms)))
-        hi = math.floor(math.log10(max(norms)))
-        decades = hi - lo + 1
-        self.lo = lo
-        self.width = math.ceil(decades / len(PALETTE))     # decades per bin
-        self.bins = math.ceil(decades / self.width)
 
-    def bin(self, norm):
-        b = (math.floor(math.log10(norm)) - self.lo) // self.width
-        return min(max(b, 0), self.bins - 1)
+def fill(norm):
+    """(fill colour, text colour) for a gradient of norm ``norm`` (None: no gradient)."""
+    if norm is None:
+        return NO_GRAD, "black"
+    if not math.isfinite(norm):             # inf or nan: as loud as it gets
+        return PALETTE[-1], "white"
+    if norm == 0:
+        return ZERO_GRAD, "black"
+    i = colour_index(norm)
+    return PALETTE[i], ("white" if i >= DARK else "black")
 
-    def _index(self, b):
-        # Spread the bins in use over the whole palette: two decades are pale and dark,
-        # not two neighbouring yellows.
-        if self.bins <= 1:
-            return len(PALETTE) // 2
-        return round(b * (len(PALETTE) - 1) / (self.bins - 1))
 
-    def fill(self, norm):
-        """(fill colour, text colour) for a gradient of norm ``norm`` (None: no gradient)."""
-        if norm is None:
-            return NO_GRAD, "black"
-        if not math.isfinite(norm):             # inf or nan: as loud as it gets
-            return PALETTE[-1], "white"
-        if norm == 0 or self.bins == 0:
-            return ZERO_GRAD, "black"
-        i = self._index(self.bin(norm))
-        return PALETTE[i], ("white" if i >= DARK else "black")
-
-    def legend(self):
-        """[(colour, text colour, "1e-03 <= |g| < 1e-02")], small to large."""
-        rows = []
-        for b in range(self.bins):
-            a, z = self.lo + b * self.width, self.lo + (b + 1) * self.width
-            i = self._index(b)
-            rows.append((PALETTE[i], "white" if i >= DARK else "black",
-                         f"1e{a:+d} <= |g| < 1e{z:+d}"))
-        return rows
+def legend_rows():
+    """[(colour, text colour, "1e-03 <= |g| < 1e-02")], small to large: the whole scale."""
+    rows = []
+    for i, colour in enumerate(PALETTE):
+        lo, hi = LOWEST + i - 1, LOWEST + i
+        if i == 0:
+            words = f"|g| < 1e{hi:+d}"
+        elif i == len(PALETTE) - 1:
+            words = f"|g| >= 1e{lo:+d}"
+        else:
+            words = f"1e{lo:+d} <= |g| < 1e{hi:+d}"
+        rows.append((colour, "white" if i >= DARK else "black", words))
+    return rows

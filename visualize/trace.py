@@ -16,12 +16,16 @@ Where the gradients come from (``Graph.grad_source``):
   with ``retain_grad()`` still know their gradient, and ``Graph.notes`` says how to get
   the rest.
 """
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from autograd_mini import Tensor
 from autograd_mini.tape import Node, backward, input_grad
+
+from .operands import with_operands
+from .recurrence import mark_recurrence
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Value:
     seq: int = 0              # order of creation within the graph
     text: str = ""            # extra line, e.g. "gradients summed over 5 steps"
     named: bool = False       # label is the tensor's own name (not a role or an op)
+    running_sum: bool = False     # it only sums up the loss over steps (recurrence.py)
 
 
 @dataclass
@@ -48,7 +53,7 @@ class Edge:
     formula: str = ""         # the rule's VJP formula for this input, e.g. "dA = g @ B^T"
     index: int = 0            # which input of dst
     contrib: np.ndarray = None    # for a parameter edge: the gradient it sends back
-    recurrent: bool = False   # rolled view: an edge from step t-1 into step t
+    recurrent: bool = False   # the recurrence: a state carried from one step into another
     text: str = ""            # extra label, e.g. "t-1 -> t (4 steps)"
 
 
@@ -78,7 +83,7 @@ def tape_nodes(root_node):
 def private_backward(root_node, nodes, g):
     """Backpropagate ``g`` with keep_grads, touching nothing the user can see.
 
-    Returns ({node: dL/d(out)}, {leaf Tensor: dL/d(leaf)}). run_backward would add into
+    Returns ({node: dL/d(out)}, {leaf Tensor: dL/d(leaf)}). backward would add into
     the ``.grad`` of tensors with retain_grad(); those links are lifted for the walk, and
     the node gradients it leaves are taken back off, so drawing never changes a result.
     """
@@ -153,7 +158,8 @@ def trace(root, grads=True):
     else:
         node_grads, leaf_grads, source, notes = {}, {}, None, []
 
-    steps, step_index = [], {}
+    steps = step_order([node.scope[0] for node in nodes if node.scope])
+    step_index = {s: i for i, s in enumerate(steps)}
     values, edges = [], []
     node_id, node_step = {}, {}
     param_id = {}
@@ -163,11 +169,7 @@ def trace(root, grads=True):
         vid = f"op{k}"
         node_id[node] = vid
         if node.scope:
-            top = node.scope[0]
-            if top not in step_index:
-                step_index[top] = len(steps)
-                steps.append(top)
-            step = step_index[top]
+            step = step_index[node.scope[0]]
         else:
             # Outside every scope (e.g. loss = loss + L(t)): it belongs, for collapsing
             # and rolling, to the latest step it reads from.
@@ -178,7 +180,7 @@ def trace(root, grads=True):
         rule = node.rule
         first_edge = len(edges)
         for i, p in enumerate(node.parents):
-            formula = rule.vjp_text(i)
+            formula = vjp_text(rule, i)
             if p is None:
                 cid = f"{vid}_in{i}"
                 display[cid] = "input"
@@ -195,6 +197,7 @@ def trace(root, grads=True):
                     display[param_id[p]] = p.name
                 src = param_id[p]
             edges.append(Edge(src, vid, formula, i))
+        name_operands(edges[first_edge:], rule, display)
         role = node.name or _role(rule.name, [display.get(e.src) for e in edges[first_edge:]],
                                      tuple(node.params.values()))
         display[vid] = role
@@ -211,10 +214,41 @@ def trace(root, grads=True):
             g = leaf_grads.get(p) if source == "recomputed" else p.grad
         values.append(Value(f"p{j}", "param", p.name or f"leaf {j}", shape=p.shape,
                             grad=g, seq=-1))
-    return Graph(values, edges, steps, source, notes)
+    return mark_recurrence(Graph(values, edges, steps, source, notes))
 
 
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
+def step_order(labels):
+    """The distinct step labels (top-level scopes) in time order: by the numbers in them
+    when they are all the same text around numbers ("t=2" before "t=10", whichever ran
+    first), otherwise in the order first seen."""
+    labels = list(dict.fromkeys(labels))
+    keys = [(_NUMBER.sub("#", s), tuple(int(k) for k in _NUMBER.findall(s))) for s in labels]
+    if labels and len({k[0] for k in keys}) == 1 and keys[0][1]:
+        return [s for _, s in sorted(zip(keys, labels))]
+    return labels
+
+
+# A number in a label; a minus is its sign only after "=", a space, "(" or the start.
+_NUMBER = re.compile(r"(?<![\w)\]])-?\d+|\d+")
+
+
+def vjp_text(rule, i):
+    """The text of ``rule``'s VJP into its input i, e.g. "dA = g @ B^T"."""
+    return rule.vjp_text(i)
+
+
+def name_operands(edges, rule, display):
+    """Rewrite the formulas on one node's input ``edges`` in the operands' display names
+    (``dW = g @ h(2)^T`` for ``dA = g @ B^T``), where those names are known."""
+    texts = with_operands([vjp_text(rule, e.index) for e in edges],
+                          [display.get(e.src) for e in edges])
+    for e, text in zip(edges, texts):
+        if e.formula:
+            e.formula = text
+
+
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "matvec": "@",
+          "vecmat": "@", "dot": "@"}
 _CALL = ("tanh", "sigmoid", "relu", "exp", "log")
 ROLE_CHARS = 16         # a longer role is harder to read than the op's name
 
