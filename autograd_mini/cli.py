@@ -9,7 +9,7 @@ import signal
 import sys
 
 SUBCOMMANDS = [
-    ("check", "models.check_cli",
+    ("check", "models.claims.cli",
      "each source's hand formulas vs autodiff vs finite differences"),
     ("render", "visualize.cli", "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
     ("train", "models.train_cli", "train a character language model on a text"),

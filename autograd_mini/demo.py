@@ -65,7 +65,7 @@ def main(argv=None):
 
 def book_equations():
     """The book's hand-derived BPTT (eqs. 10.18-10.28), each against autodiff."""
-    from models.book import equations_table
+    from models.claims.book import equations_table
     print("\nThe book's equations 10.18-10.28 on this RNN, each computed as printed from the "
           "forward values and compared with autodiff (details: autograd-mini check book)")
     return equations_table()

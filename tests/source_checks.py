@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.verdicts import VERDICTS, check_source
+from models.claims.framework import VERDICTS, check_source
 
 WRITE_UP = Path(__file__).resolve().parents[1] / "docs" / "sources-001-002-004.md"
 

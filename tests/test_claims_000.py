@@ -5,9 +5,9 @@ import pytest
 
 from autograd_mini import Tensor
 from autograd_mini.errors import ShapeError
-from models import source_000 as S
+from models.claims import source_000 as S
 from models.probe import Probe
-from models.verdicts import Bench, Case
+from models.claims.framework import Bench, Case
 from source_checks import checked_report, verdicts
 
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_mini.errors import ShapeError
-from models import book, source_003
+from models.claims import book, source_003
 from models.goodfellow import GoodfellowRNN
-from models.verdicts import Bench, Case
+from models.claims.framework import Bench, Case
 from source_checks import checked_report, verdicts
 
 
@@ -135,7 +135,7 @@ def test_003_per_step_copies_sum_to_the_shared_gradient_and_step_1_gives_W_nothi
 
 
 def test_book_compare_and_the_cli_compare_flag(capsys):
-    from models import check_cli
+    from models.claims import cli as check_cli
     rows = book.compare()
     assert [r.label for r in rows] == [c.label for c in book.CLAIMS]
     for r in rows:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.verdicts import UnknownSource, check_source, load
-from models.verdicts.judge import VERDICTS
+from models.claims.framework import UnknownSource, check_source, load
+from models.claims.framework.judge import VERDICTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "sources.md"
 

@@ -7,12 +7,12 @@ import pytest
 
 from autograd_mini import Tensor, register, unregister
 from autograd_mini.errors import ShapeError
-from models import check_cli
-from models.book import textbook_network
+from models.claims import cli as check_cli
+from models.claims.book import textbook_network
 from models.goodfellow import GoodfellowRNN
 from models.probe import Probe
-from models.verdicts import Bench, Case, Claim, Network, Source, check_source, grid, mm
-from models.verdicts.report import records, table
+from models.claims.framework import Bench, Case, Claim, Network, Source, check_source, grid, mm
+from models.claims.framework.report import records, table
 
 
 def source(claims, build=textbook_network, **kw):
@@ -316,14 +316,14 @@ def test_records_are_json_ready():
 
 
 # ---------------------------------------------------------------------- checks that can fail
-@pytest.mark.parametrize("module", ["models.book", "models.source_003", "models.source_000"])
+@pytest.mark.parametrize("module", ["models.claims.book", "models.claims.source_003", "models.claims.source_000"])
 def test_every_claim_that_holds_stops_holding_when_nudged_by_one_part_in_a_million(module):
     """A verdict of 'holds' is worth something only if a slightly wrong formula would not
     get it: scale each formula by (1 + 1e-6) and the verdict must change."""
     import dataclasses
     import importlib
 
-    from models.verdicts.judge import judge
+    from models.claims.framework.judge import judge
     src = importlib.import_module(module).SOURCE
     benches = [Bench(src.build(c), c, seed=i) for i, c in enumerate(grid(src))]
     nudged = 0
@@ -338,7 +338,7 @@ def test_every_claim_that_holds_stops_holding_when_nudged_by_one_part_in_a_milli
 
 
 def test_source_names_resolve():
-    from models.verdicts import resolve
+    from models.claims.framework import resolve
     assert resolve("0") == "000" and resolve("3") == "003"
     assert resolve("/work/shared/sources/003_f7207cfa089aaafe.txt") == "003"
     assert resolve("Goodfellow") == "book"
@@ -371,7 +371,7 @@ def test_noise_is_wrong_not_a_spurious_condition():
 
 
 def test_separate_finds_single_and_joint_conditions():
-    from models.verdicts.conditions import candidates, separate
+    from models.claims.framework.conditions import candidates, separate
     src = source([])
     cases = grid(src)
     preds = candidates(src, cases, with_steps=False)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor, no_grad, numerical_jacobian
-from models import source_001 as S
+from models.claims import source_001 as S
 from models.probe import Probe
-from models.verdicts import Bench, Case
-from models.verdicts.report import views
+from models.claims.framework import Bench, Case
+from models.claims.framework.report import views
 from source_checks import (
     assert_every_holding_claim_can_fail, assert_write_up_matches, checked_report, verdicts)
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor, no_grad, numerical_jacobian
-from models import source_002 as S
+from models.claims import source_002 as S
 from models.probe import Probe
-from models.verdicts import Bench, Case, check_source
+from models.claims.framework import Bench, Case, check_source
 from source_checks import (
     assert_every_holding_claim_can_fail, assert_write_up_matches, checked_report, verdicts)
 

@@ -15,9 +15,9 @@ import numpy as np
 
 from autograd_mini import Tensor
 
-from .goodfellow import GoodfellowRNN
-from .verdicts.compare import compare as _compare
-from .verdicts import Claim, Network, Source, check_source, mm
+from ..goodfellow import GoodfellowRNN
+from .framework.compare import compare as _compare
+from .framework import Claim, Network, Source, check_source, mm
 
 
 def textbook_network(case):

@@ -8,10 +8,10 @@ failure); 1 when autodiff itself disagrees; 2 for a source that does not exist.
 """
 import sys
 
-from .verdicts import UnknownSource, check_source, load
-from .verdicts.compare import compare_table
-from .verdicts.report import table, to_json, views
-from .verdicts.sources import MODULES, available
+from .framework import UnknownSource, check_source, load
+from .framework.compare import compare_table
+from .framework.report import table, to_json, views
+from .framework.sources import MODULES, available
 
 
 def add_arguments(parser):

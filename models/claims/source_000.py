@@ -15,9 +15,9 @@ import numpy as np
 
 from autograd_mini import Tensor
 
-from .goodfellow import GoodfellowRNN
-from .verdicts.compare import compare as _compare
-from .verdicts import Claim, Condition, Network, Source, mm
+from ..goodfellow import GoodfellowRNN
+from .framework.compare import compare as _compare
+from .framework import Claim, Condition, Network, Source, mm
 
 TARGETS = ("one-hot", "soft", "counts")
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from autograd_mini import Tensor, scope
 
-from .probe import passthrough
-from .verdicts import Bench, Case, Claim, Condition, Network, Source, mm, row
+from ..probe import passthrough
+from .framework import Bench, Case, Claim, Condition, Network, Source, mm, row
 
 TARGETS = ("one-hot", "soft", "counts")
 ACTIVATIONS = ("tanh", "identity")      # section 1 only: the notes' tanh, and none at all

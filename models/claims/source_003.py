@@ -16,8 +16,8 @@ from autograd_mini import Tensor
 
 from .book import (dh, dh_dW, dh_next_dh, do, do_dh, h, one_hot, per_step_view, steps,
                    tanh_jacobian, textbook_network, yhat)
-from .verdicts.compare import compare as _compare
-from .verdicts import Claim, Source, mm
+from .framework.compare import compare as _compare
+from .framework import Claim, Source, mm
 
 PARAMS = ("U", "W", "V", "b", "c")
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from autograd_mini import Tensor, scope
 
-from .probe import passthrough
-from .verdicts import Bench, Case, Claim, Condition, Network, Source, mm, row
+from ..probe import passthrough
+from .framework import Bench, Case, Claim, Condition, Network, Source, mm, row
 
 TARGETS = ("one-hot", "soft", "counts")
 

@@ -4,12 +4,12 @@ from pathlib import Path
 
 # id -> module defining ``SOURCE`` (a claim.Source). "book" is Goodfellow et al. 10.17-10.28.
 MODULES = {
-    "000": "models.source_000",
-    "001": "models.source_001",
-    "002": "models.source_002",
-    "003": "models.source_003",
-    "004": "models.source_004",
-    "book": "models.book",
+    "000": "models.claims.source_000",
+    "001": "models.claims.source_001",
+    "002": "models.claims.source_002",
+    "003": "models.claims.source_003",
+    "004": "models.claims.source_004",
+    "book": "models.claims.book",
 }
 ALIASES = {"goodfellow": "book", "deeplearningbook": "book"}
 
