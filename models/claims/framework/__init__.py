@@ -1,36 +1,49 @@
-"""Verdicts on the sources' hand-derived BPTT formulas, computed against autodiff.
+"""Verdicts on hand-derived BPTT formulas, computed against autodiff.
 
-How to add a source's claims (one module, ``models/source_NNN.py``, listed in
-``sources.MODULES``; it defines ``SOURCE``)::
+The contract of a source: one module ``models/claims/source_NNN.py`` (listed in
+``sources.MODULES``) that defines one name, ``SOURCE``, a ``Source`` holding everything::
 
     import numpy as np
     from autograd_mini import Tensor
-    from models.verdicts import Claim, Network, Source, mm
+    from .framework import Claim, Condition, Network, Source, View, mm
 
-    def build(case):                       # case.D, case.H, case.T, case.seed, ...
+    def build(case):                       # case.D, case.T, case.seed, ... (the source's axes)
         rng = np.random.default_rng(case.seed)
-        params = {"W": rng.normal(size=(case.H, case.H)) * 0.5, ...}
-        xs = rng.normal(size=(case.T, case.D))
+        params = {"W": rng.normal(size=(case.D, case.D)) * 0.5, ...}
         def forward(p, probe):             # the source's network, as a plain loop
-            s, loss = Tensor(np.zeros(case.H)), 0
-            for t in range(1, case.T + 1):
-                s = probe(f"s({t})", (p["U"] @ probe(f"x({t})", Tensor(xs[t-1]))
-                                      + p["W"] @ s).tanh())
-                ...
-                loss = loss + probe(f"E({t})", E_t)
+            ...
+                s = probe(f"s({t})", (p["U"] @ x + p["W"] @ s).tanh())
+                loss = loss + probe(f"L({t})", L_t)
             return loss
         return Network(params, forward)
 
+    def view_states(b):                    # a per-step view: arrays, one per step
+        steps = range(1, b.T + 1)
+        return View("gradient on each state", list(steps),
+                    {"dL/ds_t": [b.grad(f"s({t})") for t in steps]})
+
     CLAIMS = [
-        Claim("(4)", "dE_t/dV = dE_t/dyhat_t * dyhat_t/dV",
+        Claim("(54)", "dL_t/dV = (yhat_t - y_t) s_t^T",
               claimed=lambda b, t: ...,               # the formula, from b.v(...), b.grad(...)
-              actual=lambda b, t: b.grad("V", of=f"E({t})"),
-              actual_text="dE_t/dV by autodiff", steps="each",
-              corrected=None, corrected_text=""),     # give both for a wrong formula
-    ]
+              actual=lambda b, t: b.grad("V", of=f"L({t})"),
+              actual_text="dL_t/dV by autodiff", steps="each",
+              line=206, key=r"(\\hat{y}_t - y_t) s_t^{\\top}",   # where the source says it
+              tex=r"\\frac{\\partial L_t}{\\partial V} = (\\hat{y}_t - y_t) s_t^{\\top}",
+              corrected=..., corrected_text="...",   # both, for a formula that may fail
+              why="..."),                            # the kind of error, if the judge
+    ]                                                # cannot name it (order, missing factor)
     SOURCE = Source("001", "title", "001_....txt", build, CLAIMS,
-                    base=dict(M=1, D=1, C=1, T=5, seed=0),      # the source's own sizes
-                    vary=dict(D=[1, 2, 3], T=[1, 2, 5, 20], seed=[1, 2]))
+                    citation="Author, Title (where, year)",
+                    base=dict(M=3, D=4, C=3, T=5, seed=0),    # axes in the source's notation
+                    vary=dict(D=[1, 2, 3], T=[1, 2, 5, 20], seed=[1, 2]),
+                    hidden="D", notation={"D": "hidden size"},
+                    conditions=[Condition("y_t sums to 1", test, assumption=True)],
+                    views=[view_states])
+
+The loader (sources.py) gives every source the same Python API: ``load(name)``,
+``compare(name, case, t)`` (formula, autodiff, corrected form, finite differences side by
+side) and ``per_step(name, case)`` (the views' arrays). ``check_formula`` (formula.py)
+runs the same machinery on a user's own network and formula.
 
 What a claim reads from the bench ``b`` (bench.py):
     b.v("h(3)")        a probed forward value or a parameter (ndarray)
@@ -46,23 +59,20 @@ Rules for a claim, so that its verdict means something:
   (and, for a recursion, from the *autodiff* value of the right-hand side: each equation is
   then judged on its own, not on the errors of the one before it).
 - Write products with ``mm(("name", array), ...)``: 1-D arrays are columns and an undefined
-  product raises ShapeError with both shapes (verdict ``invalid``); use ``row(v)`` for a
-  row-vector source.
-- Add ``Condition("targets sum to 1", lambda case, t: ...)`` to ``Source.conditions`` when
-  a verdict may hinge on something the generic search (axis = value, axis <= value,
-  H = C, t = tau, t = 1, up to sign, up to transpose) cannot name.
+  product raises ShapeError with both shapes (verdict ``invalid``); ``row(v)`` for rows.
+- One record per statement, in the source's words; a composition of two statements (the
+  notes' final result built from two equations) says so in its label.
 
-Verdicts (judge.py): holds, holds-if, wrong, invalid, degenerate; see judge.py's docstring.
-Side by side (compare.py): ``compare(SOURCE, case, t)`` gives each claim's manual value,
-autodiff and finite differences at one case (``autograd-mini check 000 --compare``); a
-source module exposes it as ``compare(case=None, t=None)``.
+Verdicts (judge.py): holds, holds-if, wrong, invalid, degenerate; the condition search
+(conditions.py) tries the named conditions, then single axis conditions, then ORs and ANDs
+of two.
 """
 from .bench import Bench
-from .claim import Case, Claim, Condition, Network, Source
+from .claim import Case, Claim, Condition, Network, Source, View, cite
 from .judge import TOL, VERDICTS, Verdict, check_source, grid, judge
 from .matrices import col, mm, row
-from .sources import UnknownSource, load, resolve
+from .sources import UnknownSource, compare, load, per_step, resolve
 
-__all__ = ["Bench", "Case", "Claim", "Condition", "Network", "Source", "TOL", "VERDICTS",
-           "Verdict", "check_source", "grid", "judge", "col", "mm", "row", "UnknownSource",
-           "load", "resolve"]
+__all__ = ["Bench", "Case", "Claim", "Condition", "Network", "Source", "View", "cite", "TOL",
+           "VERDICTS", "Verdict", "check_source", "grid", "judge", "col", "mm", "row",
+           "UnknownSource", "compare", "load", "per_step", "resolve"]

@@ -2,15 +2,21 @@
 
     holds       agrees everywhere, to TOL relative to the largest entry of the autodiff
                 value, in float64;
-    holds-if    agrees exactly on the cases where a condition found by the search holds
-                (conditions.py), or only up to sign or transpose;
-    wrong       no condition found: the smallest counter-example is reported, and the
-                claim's corrected formula is checked on the same cases;
+    holds-if    agrees exactly where an assumption of the source holds ("y sums to 1",
+                "t = tau") and differs everywhere else;
+    wrong       an error: a sign, a transpose, a constant factor (named by the judge),
+                an order of factors or a missing factor (named by the claim's ``why``), or
+                no condition at all. When the error vanishes in special cases ("D = 1",
+                "t = 1") those are named as where it agrees, not as an excuse;
     invalid     a product undefined as written (a ShapeError names the shapes), or a
                 result whose shape cannot be the quantity's;
     degenerate  autodiff gives (numerically) zero in every case, so any formula would
                 "agree": the check is meaningless. Cases where the autodiff value is
                 negligible never count as agreement, for any verdict.
+
+Every verdict other than ``holds`` carries a one-line ``why``. ``max_rel_err`` is the
+error where the condition holds (everywhere when there is none); ``max_rel_err_outside``
+the error where it fails.
 """
 from dataclasses import dataclass, field
 
@@ -30,15 +36,13 @@ VERDICTS = ("holds", "holds-if", "wrong", "invalid", "degenerate")
 # ---------------------------------------------------------------------- the grid
 def grid(source, restrict=None):
     """The cases to try: the source's base case, each axis varied alone, a few random
-    combinations, and the smallest case. ``restrict``: axis -> values (from the CLI's
-    --steps/--hidden/--seed) replaces that axis's values."""
+    combinations, and the smallest case. ``restrict``: axis -> values replaces that
+    axis's values (checked by ``check_values``)."""
     base = dict(source.base)
     axes = {k: _unique([v] + list(source.vary.get(k, []))) for k, v in base.items()}
     for axis, values in (restrict or {}).items():
         if values:
-            if axis not in axes:
-                raise ValueError(f"source {source.id} has no axis {axis!r} "
-                                 f"(its axes: {', '.join(axes)})")
+            check_values(source, axis, values)
             axes[axis] = _unique(list(values))
             base[axis] = axes[axis][0]
     first = Case(**base)
@@ -51,6 +55,31 @@ def grid(source, restrict=None):
     cases.append(Case(**{k: min(vs) if all(isinstance(v, int) for v in vs) else vs[0]
                          for k, vs in axes.items()}))
     return _unique(cases)
+
+
+def check_values(source, axis, values):
+    """ValueError naming the axis, the value and what is expected, for a value the
+    source's network cannot take."""
+    if axis not in source.base:
+        raise ValueError(f"source {source.id} has no axis {axis!r} (its axes: "
+                         f"{', '.join(source.base)})")
+    known = _unique([source.base[axis]] + list(source.vary.get(axis, [])))
+    for v in values:
+        if isinstance(source.base[axis], str) or 0 in known and axis != "seed":
+            if v not in known:
+                raise ValueError(f"{axis}={v!r}: expected one of "
+                                 f"{', '.join(map(str, known))}")
+            continue
+        low = 0 if axis == "seed" else 1
+        if not isinstance(v, (int, np.integer)) or v < low:
+            what = "a seed" if axis == "seed" else ("a sequence length" if axis == "T"
+                                                  else "a size")
+            raise ValueError(f"{axis}={v!r} is not {what}: expected an integer >= {low}")
+        if axis == "T" and v > source.max_steps:
+            raise ValueError(f"T={v}: source {source.id} checks at most {source.max_steps} "
+                             "steps (every claim is evaluated at every step of every case, "
+                             "some by sums over earlier steps, so the cost grows faster "
+                             "than T)")
 
 
 def _unique(items):
@@ -68,6 +97,7 @@ class Observation:
     rel: float = np.inf          # max |claimed - actual| / max |actual|
     rel_neg: float = np.inf      # the same for -claimed (a sign error)
     rel_T: float = np.inf        # the same for claimed transposed (the other layout)
+    factor: float | None = None  # k with claimed = k * actual, when one fits
     error: str | None = None     # the ShapeError, when the formula is undefined
     informative: bool = True     # False when the autodiff value is negligible
 
@@ -96,18 +126,24 @@ def observe(formula, actual_fn, b, t):
         c = c.reshape(a.shape)          # a column or row vector of the same numbers
     o.claimed = c
     if c.ndim == 2 and c.T.shape == a.shape:
-        o.rel_T = _rel(c.T, a)
+        o.rel_T = rel_err(c.T, a)
     if c.shape != a.shape:
         if o.rel_T == np.inf:
             o.error = (f"the formula gives shape {c.shape}, but the quantity it claims to "
                        f"equal has shape {a.shape}")
         return o
-    o.rel = _rel(c, a)
-    o.rel_neg = _rel(-c, a)
+    o.rel = rel_err(c, a)
+    o.rel_neg = rel_err(-c, a)
+    aa = float(np.sum(a * a))
+    if aa > 0:
+        k = float(np.sum(c * a)) / aa
+        if k != 0 and rel_err(c, k * a) <= TOL:
+            o.factor = k
     return o
 
 
-def _rel(c, a):
+def rel_err(c, a):
+    """max |c - a| / max |a| (0 for two zeros, inf for a nonzero c against a zero a)."""
     diff = float(np.max(np.abs(c - a))) if a.size else 0.0
     scale = float(np.max(np.abs(a))) if a.size else 0.0
     if not np.isfinite(diff):
@@ -121,11 +157,13 @@ def _rel(c, a):
 @dataclass
 class Verdict:
     """A claim's computed verdict and the evidence for it."""
-    source: str
+    source: object
     claim: object
     verdict: str
     condition: str | None = None
+    why: str | None = None
     max_rel_err: float | None = None
+    max_rel_err_outside: float | None = None
     counterexample: dict | None = None
     corrected: str | None = None
     corrected_ok: bool = True
@@ -135,19 +173,24 @@ class Verdict:
 
     def record(self):
         """The JSON record (keys fixed by the CLI's contract, plus a few extras)."""
-        return {"source": self.source, "claim": self.claim.label,
-                "statement": self.claim.statement, "verdict": self.verdict,
-                "condition": self.condition, "max_rel_err": self.max_rel_err,
+        from .report import reproduce      # the command line's spelling of a case
+        c = self.claim
+        return {"source": self.source.id, "claim": c.label, "statement": c.statement,
+                "verdict": self.verdict, "condition": self.condition, "why": self.why,
+                "max_rel_err": self.max_rel_err,
+                "max_rel_err_outside": self.max_rel_err_outside,
                 "counterexample": self.counterexample, "corrected": self.corrected,
-                "where": self.claim.where, "compared_with": self.claim.actual_text,
-                "checked": self.cases, "uninformative": self.uninformative}
+                "source_line": c.line, "formula_tex": c.tex,
+                "reproduce": reproduce(self), "where": c.where,
+                "compared_with": c.actual_text, "checked": self.cases,
+                "uninformative": self.uninformative}
 
 
 def judge(source, claim, benches):
     """The verdict of ``claim`` over ``benches`` (one per case of the grid)."""
     obs = [observe(claim.claimed, claim.actual, b, t)
            for b in benches for t in STEPS[claim.steps](b.T)]
-    v = Verdict(source.id, claim, "holds", cases=len(obs), observations=obs,
+    v = Verdict(source, claim, "holds", cases=len(obs), observations=obs,
                 uninformative=sum(not o.informative for o in obs))
     if claim.corrected is not None:
         v.corrected, v.corrected_ok = _check_corrected(claim, benches)
@@ -160,8 +203,9 @@ def judge(source, claim, benches):
                     default=0.0)
         v.verdict = "degenerate"
         v.condition = (f"autodiff gives {claim.actual_text} = 0 in every case checked "
-                       f"(largest |entry| {worst:.1e}): the network as written makes this "
-                       "check meaningless, any formula would 'agree'")
+                       f"(largest |entry| {worst:.1e})")
+        v.why = claim.why or ("the quantity is zero whatever the parameters, so any "
+                              "formula would 'agree': the check means nothing")
     else:
         _judge_values(v, source, claim, useful)
     return v
@@ -173,67 +217,106 @@ def _judge_values(v, source, claim, useful):
     if not fail:
         v.max_rel_err = max(o.rel for o in useful)
         return
-    smallest = min(fail, key=_size)
-    v.counterexample = _example(smallest)
-    cond = separate([o.where for o in agree], [o.where for o in fail],
-                    candidates(source, [o.case for o in useful], claim.steps is not None))
+    v.counterexample = _example(source, claim, _clearest(fail))
+    search = candidates(source, [o.case for o in useful], claim.steps is not None, claim)
+    cond = separate([o.where for o in agree], [o.where for o in fail], search)
+    relation = _relation(fail)
     if cond is not None:
-        v.verdict = "holds-if"
-        v.condition = (f"only when {cond.text}: agrees in all {len(agree)} such case(s), "
-                       f"differs in all {len(fail)} other(s)")
-        v.max_rel_err = max(o.rel for o in agree)
-        return
-    for attr, text in (("rel_neg", "only up to sign: the formula gives exactly -1 times "
-                                   "the true value"),
-                       ("rel_T", "only up to transpose: the formula gives the true value in "
-                                 "the other layout")):
-        if all(getattr(o, attr) <= TOL for o in fail):
+        inside, outside = agree, fail
+        if cond.assumption and relation is None:
             v.verdict = "holds-if"
-            where = f" wherever it fails ({len(fail)} of {len(useful)} cases)" if agree else \
-                f" (in all {len(useful)} cases)"
-            v.condition = text + where
-            v.max_rel_err = max(getattr(o, attr) for o in fail)
-            return
-    # A sign (or layout) error that is also conditional, e.g. yhat - y for the gradient of
-    # +sum y log yhat: exactly the negative for one-hot targets, unrelated for counts.
-    for attr, text, seen in (("rel_neg", "only up to sign", "exactly -1 times the true value"),
-                             ("rel_T", "only up to transpose", "the true value transposed")):
-        matched = [o for o in fail if getattr(o, attr) <= TOL]
-        if not matched:
-            continue
-        rest = [o for o in fail if getattr(o, attr) > TOL]
-        cond = separate([o.where for o in agree + matched], [o.where for o in rest],
-                        candidates(source, [o.case for o in useful], claim.steps is not None))
-        if cond is not None:
-            v.verdict = "holds-if"
-            such = (f"in all {len(matched)} such case(s)" if not agree else
-                    f"in {len(matched)} and equal to it in {len(agree)} of the "
-                    f"{len(matched) + len(agree)} such case(s)")
-            v.condition = (f"{text}, and only when {cond.text}: {seen} {such}, unrelated to "
-                           f"it in the {len(rest)} other(s)")
-            v.max_rel_err = max([o.rel for o in agree] + [getattr(o, attr) for o in matched])
-            return
-    v.verdict = "wrong"
-    v.max_rel_err = max(o.rel for o in useful)
-    v.condition = f"differs in {len(fail)} of {len(useful)} cases; no condition found"
+            v.condition = (f"only when {cond.text}: agrees in all {len(agree)} such "
+                           f"case(s), differs in all {len(fail)} other(s)")
+            v.why = claim.why or f"right under the source's assumption: {cond.text}"
+        else:
+            v.verdict = "wrong"
+            v.condition = (f"agrees only when {cond.text} ({len(agree)} case(s)), where "
+                           f"the error vanishes; differs in the {len(fail)} other(s)")
+            v.why = _why(claim, relation, fail) or (
+                f"an error that vanishes only when {cond.text}, which the source does not "
+                "assume")
+    else:
+        matched = [o for o in fail if relation and relation[1](o)]
+        v.verdict = "wrong"
+        v.why = _why(claim, relation, fail)
+        inside, outside = useful, fail
+        if relation and matched and len(matched) < len(fail):
+            rest = [o for o in fail if not relation[1](o)]
+            cond = separate([o.where for o in agree + matched], [o.where for o in rest],
+                            search)
+            if cond is not None:
+                inside = [o for o in useful if cond(o.case, o.t)]
+                outside = [o for o in useful if not cond(o.case, o.t)]
+                v.condition = (f"{relation[2]} only when {cond.text} ({len(matched)} "
+                               f"case(s)); unrelated to it in the {len(rest)} other(s)")
+                v.why = _why(claim, relation, matched, f" where {cond.text}")
+        if v.condition is None and not agree:
+            v.condition = f"differs in all {len(useful)} cases"
+        elif v.condition is None:
+            v.condition = (f"differs in {len(fail)} of {len(useful)} cases; no condition "
+                           "found among single conditions and ORs/ANDs of two")
+        v.why = v.why or (
+            "not a sign, transpose or constant-factor error: the formula differs from "
+            "autodiff " + ("in every case" if not agree else
+                           f"in {len(fail)} of {len(useful)} cases, and no condition on the "
+                           "grid says where it agrees"))
+    v.max_rel_err = max(o.rel for o in inside) if inside else None
+    v.max_rel_err_outside = max(o.rel for o in outside)
+
+
+def _relation(fail):
+    """The simple relation the failing values bear to autodiff, if one fits some of them:
+    (kind, test, text)."""
+    kinds = (("sign", lambda o: o.rel_neg <= TOL, "exactly -1 times the true value"),
+             ("transpose", lambda o: o.rel_T <= TOL, "the true value transposed"))
+    for kind, test, text in kinds:
+        if any(test(o) for o in fail):
+            return kind, test, text
+    factors = [o.factor for o in fail if o.factor is not None]
+    if factors and np.allclose(factors, factors[0], rtol=1e-6) and len(factors) == len(fail):
+        k = factors[0]
+        return "factor", lambda o: o.factor is not None, f"exactly {k:.6g} times the true value"
+    return None
+
+
+def _why(claim, relation, matched, where=""):
+    """The one-line reason: the relation the judge found (sign, transpose, constant factor),
+    followed by the claim's own ``why`` (the reason in the source's terms)."""
+    own = claim.why
+    if relation is None:
+        return own
+    kind, test, _ = relation
+    if kind == "sign":
+        worst = max(o.rel_neg for o in matched if test(o))
+        found = (f"sign: the formula is minus the true value{where} (|formula + autodiff| "
+                 f"<= {worst:.1e} x |autodiff|)")
+    elif kind == "transpose":
+        found = f"transpose: the formula is the true value in the other layout{where}"
+    else:
+        found = (f"constant factor: the formula is {matched[0].factor:.6g} times the true "
+                 f"value{where}")
+    return f"{found}; {own}" if own else found
 
 
 def _invalid(v, source, claim, obs, errors):
     v.verdict = "invalid"
-    first = min(errors, key=_size)
     at_base = [o for o in errors if o.case == obs[0].case]    # the source's own sizes
-    shown = at_base[0] if at_base else first
-    v.condition = f"undefined as written at {shown.case}: {shown.error}"
-    v.counterexample = {"case": dict(first.case), "t": first.t, "error": first.error,
-                        "text": f"{first.case}" + (f", t={first.t}" if first.t else "") +
-                                f": {first.error}"}
+    shown = at_base[0] if at_base else min(errors, key=_size)
+    axes = source.axes_of(claim)
+    v.condition = f"undefined as written at {shown.case.text(axes)}"
+    v.why = f"{claim.why}: {shown.error}" if claim.why else shown.error
+    v.counterexample = {"case": dict(shown.case), "t": shown.t, "error": shown.error,
+                        "text": f"{shown.case.text(axes)}" +
+                                (f", t={shown.t}" if shown.t else "") + f": {shown.error}"}
     defined = [o for o in obs if not o.error]
     cond = separate([o.where for o in defined], [o.where for o in errors],
                     candidates(source, [o.case for o in obs], claim.steps is not None))
     if cond is not None and defined:
         useful = [o for o in defined if o.informative]
         agrees = useful and all(o.rel <= TOL for o in useful)
-        worst = f" (max rel err {max(o.rel for o in useful):.1e})" if useful else ""
+        if useful:
+            v.max_rel_err = max(o.rel for o in useful)
+        worst = f" (max rel err {v.max_rel_err:.1e})" if useful else ""
         v.condition += (f"; defined only when {cond.text}, and there it "
                         f"{'agrees with' if agrees else 'still differs from'} {claim.actual_text}"
                         f"{worst}")
@@ -258,25 +341,39 @@ def _size(o):
     return (o.case.size(), o.t or 0)
 
 
-def _example(o):
-    """The counter-example record: the case, the step and the two values."""
-    text = f"{o.case}" + (f", t={o.t}" if o.t is not None else "") + ": "
+def _clearest(fail):
+    """Among the failing observations of the smallest size (seed and step aside), the one
+    with the largest error: small enough to read, and far enough off to see."""
+    smallest = min((o.case.magnitude(), o.case.get("T", 0)) for o in fail)
+    tied = [o for o in fail if (o.case.magnitude(), o.case.get("T", 0)) == smallest]
+    return max(tied, key=lambda o: (min(o.rel, o.rel_T), -(o.t or 0)))
+
+
+def _example(source, claim, o):
+    """The counter-example record: the case, the step, the two values, the error."""
+    text = o.case.text(source.axes_of(claim)) + (f", t={o.t}" if o.t is not None else "")
     c, a = o.claimed, o.actual
-    if a.size <= 4:
-        text += f"formula {_fmt(c)} vs autodiff {_fmt(a)}"
+    rel = o.rel if o.rel < np.inf else o.rel_T
+    if c.shape != a.shape:
+        text += f": the formula gives shape {c.shape}, autodiff {a.shape}"
+    elif a.size <= 4:
+        text += f": formula {_fmt(c)} vs autodiff {_fmt(a)}"
     else:
         k = np.unravel_index(int(np.argmax(np.abs(c - a))), a.shape)
-        text += (f"entry {list(map(int, k))}: formula {c[k]:.6g} vs autodiff {a[k]:.6g} "
-                 f"(max rel err {o.rel:.2g})")
+        text += (f": entry {list(map(int, k))}: formula {c[k]:.6g} vs autodiff {a[k]:.6g}")
+    text += f" (rel err {rel:.2g})"
     return {"case": dict(o.case), "t": o.t, "claimed": c.tolist(), "autodiff": a.tolist(),
-            "text": text}
+            "rel_err": rel, "text": text}
 
 
 def _fmt(a):
     a = np.asarray(a)
     if a.ndim == 0:
         return f"{float(a):.6g}"
-    return np.array2string(a, precision=5, separator=", ", suppress_small=False)
+    if 1 in a.shape:                    # a row or a column: its entries on one line
+        a = a.ravel()
+    return " ".join(np.array2string(a, precision=5, separator=", ",
+                                    suppress_small=False).split())
 
 
 # ---------------------------------------------------------------------- a whole source

@@ -1,8 +1,13 @@
-"""Which module holds which source's claims, and how a name on the command line maps to it."""
+"""The one loader: which module holds which source's claims, how a name on the command line
+maps to it, and what every source offers from Python (compare, per_step)."""
 import importlib
 from pathlib import Path
 
-# id -> module defining ``SOURCE`` (a claim.Source). "book" is Goodfellow et al. 10.17-10.28.
+from .bench import Bench
+from .claim import Case
+
+# id -> module defining ``SOURCE`` (a claim.Source), nothing else. "book" is Goodfellow et
+# al., Deep Learning, eqs. 10.17-10.28.
 MODULES = {
     "000": "models.claims.source_000",
     "001": "models.claims.source_001",
@@ -31,8 +36,8 @@ def resolve(name):
     for sid in MODULES:
         if base.startswith(sid + "_") or base == sid + ".txt":
             return sid
-    raise UnknownSource(f"unknown source {name!r}: expected one of {', '.join(MODULES)} or a "
-                        "file name from shared/sources (e.g. 000_44181f7bdc961c04.txt)")
+    raise UnknownSource(f"unknown source {name!r}: expected one of {', '.join(MODULES)} "
+                        "(or a source's text file name, e.g. 000_44181f7bdc961c04.txt)")
 
 
 def load(name):
@@ -58,3 +63,29 @@ def available():
             continue
         out.append(sid)
     return out
+
+
+def base_case(source, case=None):
+    """A Case: ``case`` itself, or a dict of axes over the source's own sizes."""
+    return case if isinstance(case, Case) else Case(**{**source.base, **(case or {})})
+
+
+def per_step(name, case=None):
+    """Every per-step view of source ``name`` at ``case`` (default: the source's own sizes)
+    as arrays: {column: [one array per step], total name: the shared quantity}, e.g.
+    ``per_step("001")["dL/dW^(t)"]`` and ``per_step("001")["dL/dW"]``."""
+    source = load(name)
+    case = base_case(source, case)
+    bench = Bench(source.build(case), case)
+    out = {}
+    for view in source.views:
+        out.update(view(bench).arrays())
+    return out
+
+
+def compare(name, case=None, t=None, claims=None):
+    """Each claim's formula, autodiff, corrected form and finite differences at ``case``
+    and step ``t``: a list of compare.Row (see compare.py)."""
+    from .compare import compare as rows
+    source = load(name)
+    return rows(source, base_case(source, case), t, claims)
