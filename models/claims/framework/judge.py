@@ -169,6 +169,7 @@ class Verdict:
     corrected_ok: bool = True
     cases: int = 0
     uninformative: int = 0
+    split: bool = False         # the errors are split by a condition (inside / outside)
     observations: list = field(default_factory=list, repr=False)
 
     def record(self):
@@ -222,7 +223,7 @@ def _judge_values(v, source, claim, useful):
     cond = separate([o.where for o in agree], [o.where for o in fail], search)
     relation = _relation(fail)
     if cond is not None:
-        inside, outside = agree, fail
+        inside, outside, v.split = agree, fail, True
         if cond.assumption and relation is None:
             v.verdict = "holds-if"
             v.condition = (f"only when {cond.text}: agrees in all {len(agree)} such "
@@ -247,6 +248,7 @@ def _judge_values(v, source, claim, useful):
             if cond is not None:
                 inside = [o for o in useful if cond(o.case, o.t)]
                 outside = [o for o in useful if not cond(o.case, o.t)]
+                v.split = True
                 v.condition = (f"{relation[2]} only when {cond.text} ({len(matched)} "
                                f"case(s)); unrelated to it in the {len(rest)} other(s)")
                 v.why = _why(claim, relation, matched, f" where {cond.text}")
@@ -255,11 +257,8 @@ def _judge_values(v, source, claim, useful):
         elif v.condition is None:
             v.condition = (f"differs in {len(fail)} of {len(useful)} cases; no condition "
                            "found among single conditions and ORs/ANDs of two")
-        v.why = v.why or (
-            "not a sign, transpose or constant-factor error: the formula differs from "
-            "autodiff " + ("in every case" if not agree else
-                           f"in {len(fail)} of {len(useful)} cases, and no condition on the "
-                           "grid says where it agrees"))
+        v.why = v.why or ("not a sign, transpose or constant-factor error: no simple "
+                          "relation to autodiff")
     v.max_rel_err = max(o.rel for o in inside) if inside else None
     v.max_rel_err_outside = max(o.rel for o in outside)
 

@@ -14,8 +14,8 @@ WRAPPED = ("statement", "why, condition, counter-example", "corrected form")
 
 def table(report, width_scale=None):
     """The claims of one source as a text table, cells wrapped to fixed widths (narrowed to
-    fit the terminal, down to half width). "rel err" is the largest relative error where
-    the claim agrees (inside its condition); "else" the largest where it does not."""
+    fit the terminal, down to half width). "rel err" is the largest relative error inside
+    the claim's condition (in every case when there is none); "else" outside it."""
     if width_scale is None:
         columns = shutil.get_terminal_size(fallback=(200, 24)).columns
         fixed = sum(w for c, w in COLUMNS if c not in WRAPPED) + 2 * len(COLUMNS)
@@ -29,8 +29,8 @@ def table(report, width_scale=None):
     lines.append("  ".join("-" * w for w in widths))
     for v in report.verdicts:
         lines.append(_row([v.claim.label, v.claim.statement, v.verdict, err(v.max_rel_err),
-                           err(v.max_rel_err_outside), detail(v), v.corrected or ""],
-                          widths))
+                           err(v.max_rel_err_outside) if v.split else "-", detail(v),
+                           v.corrected or ""], widths))
     counts = ", ".join(f"{n} {k}" for k, n in report.counts().items() if n)
     lines.append(f"{len(report.verdicts)} claim(s): {counts}")
     fd = "agrees" if report.fd_ok else "DISAGREES"
