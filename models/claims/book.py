@@ -295,7 +295,8 @@ def equations_table(file=None):
         err = "-" if v.max_rel_err is None else f"{v.max_rel_err:.1e}"
         out.append(f"{v.claim.label:<22} {v.claim.statement:<{width}} {v.verdict:<10} {err}")
         if v.verdict != "holds":
-            notes = [v.condition] + ([f"corrected: {v.corrected}"] if v.corrected else [])
+            notes = [f"why: {v.why}", v.condition] + (
+                [f"corrected: {v.corrected}"] if v.corrected else [])
             for note in notes:
                 out += textwrap.wrap(note, 100, initial_indent=" " * 25,
                                      subsequent_indent=" " * 27)
