@@ -27,6 +27,7 @@ from autograd_mini.errors import ShapeError
 from .bench import Bench
 from .claim import STEPS, Case
 from .conditions import candidates, separate
+from .report import reproduce
 
 TOL = 1e-9            # agreement: max |claimed - autodiff| <= TOL * max |autodiff|
 NEGLIGIBLE = 1e-12    # an autodiff value below this everywhere cannot confirm anything
@@ -174,7 +175,6 @@ class Verdict:
 
     def record(self):
         """The JSON record (keys fixed by the CLI's contract, plus a few extras)."""
-        from .report import reproduce      # the command line's spelling of a case
         c = self.claim
         return {"source": self.source.id, "claim": c.label, "statement": c.statement,
                 "verdict": self.verdict, "condition": self.condition, "why": self.why,
