@@ -12,7 +12,7 @@ import signal
 import sys
 
 SUBCOMMANDS = [
-    ("check", "autograd_mini.models.check_cli",
+    ("check", "autograd_mini.models.claims.cli",
      "each source's hand formulas vs autodiff vs finite differences"),
     ("render", "autograd_mini.visualize.cli",
      "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
@@ -45,7 +45,7 @@ def build_parser():
 def demo(args):
     """``autograd-mini demo``: the summary first (the worst error, the pictures written),
     then the book's equations; every gradient entry only with ``--detail``."""
-    from autograd_mini.models import book
+    from autograd_mini.models.claims import book
     from autograd_mini.models import demo as check
     from autograd_mini.visualize.demo import pictures
 

@@ -2,7 +2,7 @@
 
 ``autograd-mini demo`` (autograd_mini/cli.py) prints the summary of this check first, then
 the pictures (autograd_mini.visualize.demo), then the book's hand formulas
-(models/book.py); the per-entry rows only with ``--detail``.
+(models/claims/book.py); the per-entry rows only with ``--detail``.
 """
 import numpy as np
 

@@ -5,9 +5,9 @@ import pytest
 
 from autograd_mini import Tensor
 from autograd_mini.errors import ShapeError
-from autograd_mini.models import source_000 as S
+from autograd_mini.models.claims import source_000 as S
 from autograd_mini.models.probe import Probe
-from autograd_mini.models.verdicts import Bench, Case
+from autograd_mini.models.claims.framework import Bench, Case, compare
 from source_checks import checked_report, verdicts
 
 
@@ -22,7 +22,7 @@ def bench(**kw):
 
 
 def test_counts_of_each_verdict(report):
-    assert report.counts() == {"holds": 9, "holds-if": 3, "wrong": 1, "invalid": 2,
+    assert report.counts() == {"holds": 10, "holds-if": 1, "wrong": 2, "invalid": 2,
                                "degenerate": 0}
 
 
@@ -36,7 +36,8 @@ def test_the_questions_own_derivation_holds(report):
     v = verdicts(report)
     for label in ("dL/dL(t) = 1", "L expanded", "dL/do_1", "matrix form",
                   "dyhat_1/dh_1 (compact)", "dyhat_1/dh_1 (products)",
-                  "dyhat_1/dh_1 (factored)", "dyhat_1/dh", "answer, line 2"):
+                  "dyhat_1/dh_1 (factored)", "dyhat_1/dh", "answer, line 2",
+                  "answer: -yhat_i cancel"):
         assert v[label].verdict == "holds", (label, v[label].condition)
         assert v[label].max_rel_err < 1e-12
 
@@ -77,8 +78,8 @@ def test_the_first_expansion_is_wrong_and_the_compact_line_corrects_it(report):
 
 def test_the_full_matrix_is_an_undefined_product(report):
     v = verdicts(report)["dyhat/dh (matrix)"]
-    assert v.verdict == "invalid"
-    assert "(3, 3) times V^T (5, 3)" in v.condition
+    assert v.verdict == "invalid" and v.why.startswith("order")
+    assert "(3, 3) times V^T (5, 3)" in v.why
     assert "defined only when C = H" in v.condition and "still differs from" in v.condition
     assert v.corrected_ok
     # by hand: diag(yhat) is 3 x 3 and V^T is 5 x 3
@@ -91,7 +92,8 @@ def test_the_full_matrix_is_an_undefined_product(report):
 
 def test_the_written_out_output_drops_a_hidden_unit(report):
     v = verdicts(report)["o(t) written out"]
-    assert v.verdict == "invalid" and "(3, 5) times" in v.condition and "(4, 1)" in v.condition
+    assert v.verdict == "invalid" and "(3, 5) times" in v.why and "(4, 1)" in v.why
+    assert v.counterexample["case"]["H"] == 5           # the source's own sizes, not H = 1
     assert v.corrected_ok
     b = bench()
     np.testing.assert_allclose(b.v("c") + b.v("V") @ b.v("h(2)"), b.v("o(2)"), rtol=1e-14)
@@ -99,7 +101,8 @@ def test_the_written_out_output_drops_a_hidden_unit(report):
 
 def test_the_answers_first_line_is_exactly_the_negative(report):
     v = verdicts(report)["answer, line 1"]
-    assert v.verdict == "holds-if" and v.condition.startswith("only up to sign")
+    assert v.verdict == "wrong" and v.why.startswith("sign")
+    assert v.max_rel_err == pytest.approx(2, rel=1e-9)         # minus x misses x by 2|x|
     # by hand: the chain rule has no minus; dL/dyhat_i = -y_i / yhat_i carries it
     b = bench()
     yhat, y = b.v("yhat(3)"), b.v("y(3)")
@@ -109,12 +112,14 @@ def test_the_answers_first_line_is_exactly_the_negative(report):
     np.testing.assert_allclose(S.dh_answer_line1(b, 3).ravel(), -b.grad("h(3)"), rtol=1e-12)
 
 
-def test_the_cancellation_leaves_the_book_form_only_for_targets_summing_to_1(report):
-    v = verdicts(report)["answer: -yhat_i cancel"]
-    assert v.verdict == "holds-if" and "sums to 1" in v.condition
+def test_the_cancellation_holds_for_every_target(report):
+    """The answer's sentence, in its words: the -yhat_i cancel, for any target (the book's
+    yhat - 1_y, which needs sum y = 1, is not what the answer writes)."""
+    assert verdicts(report)["answer: -yhat_i cancel"].verdict == "holds"
     b = bench(target="counts")
     yhat, y, V = b.v("yhat(3)"), b.v("y(3)"), b.v("V")
     np.testing.assert_allclose(b.grad("h(3)"), V.T @ (yhat * y.sum() - y), rtol=1e-12)
+    np.testing.assert_allclose(S.dh_after_cancelling(b, 3).ravel(), b.grad("h(3)"), rtol=1e-12)
 
 
 def test_the_network_is_the_questions_loss_not_the_fused_one():
@@ -131,7 +136,7 @@ def test_the_network_is_the_questions_loss_not_the_fused_one():
 
 
 def test_compare_puts_manual_autodiff_and_finite_differences_side_by_side():
-    rows = {r.label: r for r in S.compare({"T": 3})}
+    rows = {r.label: r for r in compare("000", {"T": 3})}
     assert len(rows) == len(S.CLAIMS)
     for r in rows.values():
         assert r.autodiff_vs_numeric < 1e-6, r.label

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor, no_grad, numerical_jacobian
-from autograd_mini.models import source_002 as S
+from autograd_mini.models.claims import source_002 as S
 from autograd_mini.models.probe import Probe
-from autograd_mini.models.verdicts import Bench, Case, check_source
+from autograd_mini.models.claims.framework import Bench, Case, check_source, per_step
 from source_checks import (
     assert_every_holding_claim_can_fail, assert_write_up_matches, checked_report, verdicts)
 
@@ -40,9 +40,9 @@ def fd(c, param, of):
 
 
 def test_counts(report):
-    assert len(report.verdicts) == 20
-    assert report.counts() == {"holds": 8, "holds-if": 1, "wrong": 1, "invalid": 0,
-                               "degenerate": 10}
+    assert len(report.verdicts) == 19
+    assert report.counts() == {"holds": 8, "holds-if": 0, "wrong": 2, "invalid": 0,
+                               "degenerate": 9}
 
 
 def test_the_loss_as_written_never_changes():
@@ -99,7 +99,8 @@ def test_the_askers_doubt_about_w1_is_unfounded(report):
 
 def test_ds1_ds0_is_w_only_without_an_activation(report):
     v = verdicts(report)["ds1/ds0 = w"]
-    assert v.verdict == "holds-if" and "act = identity" in v.condition
+    assert v.verdict == "wrong" and "act = identity" in v.condition
+    assert v.why.startswith("missing factor")
     for act, holds in (("identity", True), ("sigmoid", False), ("tanh", False)):
         for form in S.FORMS:
             c = case(act=act, form=form)
@@ -115,9 +116,10 @@ def test_ds1_ds0_is_w_only_without_an_activation(report):
 
 
 def test_per_step_contributions_sum_to_the_shared_gradient():
-    views = S.per_step()
+    views = per_step("002", Case(form="answer", act="tanh", y=1, seed=0))
     for P in "uw":
-        assert sum(views[f"dE'/d{P}_t"]) == pytest.approx(float(views[f"dE'/d{P}"]), rel=1e-12)
+        assert float(sum(views[f"dE'/d{P}_t"])) == pytest.approx(float(views[f"dE'/d{P}"]),
+                                                                 rel=1e-12)
     c = Case(form="answer", act="tanh", y=1, seed=0)
     assert float(views["dE'/du"]) == pytest.approx(fd(c, "u", S.SIGMOID), rel=1e-7)
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from autograd_mini import Tensor, no_grad, numerical_jacobian
-from autograd_mini.models import source_004 as S
+from autograd_mini.models.claims import source_004 as S
 from autograd_mini.models.probe import Probe
-from autograd_mini.models.verdicts import (Bench, Case, Claim, Condition, Network, Source,
-                                          check_source)
+from autograd_mini.models.claims.framework import (Bench, Case, Claim, Condition, Network, Source,
+                                     check_source, per_step)
 from source_checks import (
     assert_every_holding_claim_can_fail, assert_write_up_matches, checked_report, verdicts)
 
-BASE = dict(H=3, d=2, V=4, T=3, seed=0, target="one-hot")
+BASE = dict(Dh=3, d=2, V=4, T=3, seed=0, target="one-hot")
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +51,14 @@ def fd_full(at, t):
 
 def test_counts(report):
     assert len(report.verdicts) == 20
-    assert report.counts() == {"holds": 13, "holds-if": 7, "wrong": 0, "invalid": 0,
+    assert report.counts() == {"holds": 13, "holds-if": 2, "wrong": 5, "invalid": 0,
                                "degenerate": 0}
 
 
 # ---------------------------------------------------------------------- the sign
 def test_J_is_minus_the_cross_entropy(report):
     v = verdicts(report)["J = CE"]
-    assert v.verdict == "holds-if" and "up to sign" in v.condition
+    assert v.verdict == "wrong" and v.why.startswith("sign")
     c = case()
     z, y = probed(c, "z2(2)").data.ravel(), probed(c, "y(2)").data.ravel()
     p = np.exp(z) / np.exp(z).sum()
@@ -69,8 +69,8 @@ def test_J_is_minus_the_cross_entropy(report):
 @pytest.mark.parametrize("label", ["dJ/dz2", "line 2", "dJ/dH|_t"])
 def test_the_questions_formulas_are_exactly_the_negative(label, report):
     v = verdicts(report)[label]
-    assert v.verdict == "holds-if"
-    assert "up to sign" in v.condition and "sums to 1" in v.condition
+    assert v.verdict == "wrong" and v.why.startswith("sign")
+    assert "exactly -1 times" in v.condition and "sums to 1" in v.condition
     assert v.corrected_ok
 
 
@@ -107,7 +107,8 @@ def test_the_answers_normalization_step(report):
 # ---------------------------------------------------------------------- |_t vs the full one
 def test_the_step_share_is_not_the_full_derivative(report):
     v = verdicts(report)["full dJ/dH"]
-    assert v.verdict == "holds-if" and "t = 1" in v.condition and v.corrected_ok
+    assert v.verdict == "wrong" and "t = 1" in v.condition and v.corrected_ok
+    assert v.why.startswith("missing terms")
     c = case(T=3)
     b = Bench(S.build(c), c)
     # at t = 1, h^(0) is a constant: the share is the whole derivative
@@ -121,7 +122,7 @@ def test_the_step_share_is_not_the_full_derivative(report):
 # ---------------------------------------------------------------------- what holds
 def test_the_answers_differentials_hold(report):
     v = verdicts(report)
-    for label in ("line 1", "dh/dz1", "dz2/dh", "dz1/dH", "negative of yours", "df", "dz", "dw",
+    for label in ("line 1", "dh/dz1", "dz2/dh", "dx = dH^T g", "negative of yours", "df", "dz", "dw",
                   "dJ/dw", "dJ/dz", "dJ/df", "dJ/dx", "dJ/dH", "footnote A:B"):
         if label == "negative of yours":
             assert v[label].verdict == "holds-if" and "sums to 1" in v[label].condition
@@ -131,7 +132,7 @@ def test_the_answers_differentials_hold(report):
 
 
 def test_the_third_order_tensor_has_the_questions_shape():
-    c = case(H=3)
+    c = case(Dh=3)
     b = Bench(S.build(c), c)
     tensor = S.dz1_dH(b, 2)
     assert tensor.shape == (3, 3, 3)                  # D_h x D_h x D_h, as the question says
@@ -149,7 +150,7 @@ def test_the_third_order_tensor_has_the_questions_shape():
 
 def test_per_step_shares_sum_to_the_shared_gradient():
     c = case(T=4)
-    views = S.per_step(c)
+    views = per_step("004", c)
     np.testing.assert_allclose(sum(views["dJ/dH^(t)"]), views["dJ/dH"], rtol=1e-12)
     H = np.asarray(S.build(c).params["H"])
     fd = numerical_jacobian(lambda h: probed(c, "J", H=h.data), H)
@@ -157,9 +158,9 @@ def test_per_step_shares_sum_to_the_shared_gradient():
 
 
 # ---------------------------------------------------------------------- the judge's rule
-def test_a_sign_error_under_a_condition_is_holds_if_not_wrong():
+def test_a_sign_error_under_a_condition_is_wrong_and_names_both():
     """judge.py: a formula that is exactly -1 times the truth where a condition holds and
-    unrelated elsewhere gets holds-if naming both; unrelated everywhere stays wrong."""
+    unrelated elsewhere is wrong, its why the sign, its condition where the sign fits."""
     def build(c):
         def forward(p, probe):
             x = probe("x", p["x"])
@@ -179,8 +180,8 @@ def test_a_sign_error_under_a_condition_is_holds_if_not_wrong():
                  vary=dict(kind=["cubic"], seed=[1]), random_cases=2,
                  conditions=[Condition("the loss is x.x", lambda c, t: c.kind == "plain")])
     v = {x.claim.label: x for x in check_source(src).verdicts}
-    assert v["neg"].verdict == "holds-if"
-    assert "up to sign" in v["neg"].condition and "the loss is x.x" in v["neg"].condition
+    assert v["neg"].verdict == "wrong" and v["neg"].why.startswith("sign")
+    assert "exactly -1 times" in v["neg"].condition and "the loss is x.x" in v["neg"].condition
     assert v["other"].verdict == "wrong"
 
 

@@ -1,5 +1,6 @@
-"""Source 004: a question on the backward pass of an RNN language model, "I encounter a
-3rd-order tensor", with an answer by the differential (Frobenius product) method.
+"""Source 004: "Should there be 3rd-order tensor when deriving backpropagation in recurrent
+neural network", a question on Mathematics Stack Exchange with an answer by the
+differential (Frobenius product) method.
 
 Row vectors, sigmoid hidden layer, word embeddings e^(t) as inputs (the question's sizes
 under each symbol: h 1 x D_h, e 1 x d, H D_h x D_h, I d x D_h, U D_h x |V|):
@@ -16,8 +17,8 @@ H, with h^(t-1) held fixed: the network probes each step's copy H^(t), and the g
 that copy of J^(t) is exactly that quantity. The total dJ^(t)/dH (through h^(t-1) too) is
 checked as a separate reading.
 
-Axes: ``H`` is D_h (the hidden size; named for ``--hidden``), ``d`` the embedding size,
-``V`` the vocabulary size |V|, ``T``, ``seed`` and ``target`` (one-hot next words as in a
+Axes, in the question's notation: ``Dh`` is D_h (the hidden size), ``d`` the embedding
+size, ``V`` the vocabulary size |V|, ``T``, ``seed`` and ``target`` (one-hot next words as in a
 language model; probability rows; counts that do not sum to 1, which the answer's last
 step excludes by assuming y^T 1 = 1).
 """
@@ -25,8 +26,8 @@ import numpy as np
 
 from autograd_mini import Tensor, scope
 
-from .probe import passthrough
-from .verdicts import Bench, Case, Claim, Condition, Network, Source, mm, row
+from ..probe import passthrough
+from .framework import Claim, Condition, Network, Source, View, cite, mm, row
 
 TARGETS = ("one-hot", "soft", "counts")
 
@@ -65,9 +66,9 @@ def targets(kind, T, V, rng):
 
 
 def build(case):
-    """The question's network at ``case`` (H = D_h, d, V = |V|, T, seed, target)."""
+    """The question's network at ``case`` (Dh = D_h, d, V = |V|, T, seed, target)."""
     rng = np.random.default_rng(case.seed)
-    Dh, d, V, T = case.H, case.d, case.V, case.T
+    Dh, d, V, T = case.Dh, case.d, case.V, case.T
     params = {"H": rng.normal(0, 1.0 / np.sqrt(Dh), (Dh, Dh)),
               "I": rng.normal(0, 1.0 / np.sqrt(d), (d, Dh)),
               "U": rng.normal(0, 1.5 / np.sqrt(Dh), (Dh, V)),
@@ -234,20 +235,24 @@ def grad_of(name):
 
 # ====================================================================== the claims
 SUMS_TO_ONE = Condition("y^(t) sums to 1 (one-hot or a probability row)",
-                        lambda case, t: case.target in ("one-hot", "soft"))
+                        lambda case, t: case.target in ("one-hot", "soft"), assumption=True)
 Q, A = "question", "answer"
 _SIGN = "y - (sum_j y_j) yhat  (J = +sum y log yhat: the sign flips; = y - yhat for one-hot y)"
+_MINUS_J = ("(yhat - y) is the gradient of -J, the usual cross-entropy; J is defined with +, "
+            "and (yhat - y) also assumes y sums to 1")
 
 CLAIMS = [
     Claim("J = CE", "J^(t) = CE(y^(t), yhat^(t)) = sum_j y_j^(t) log yhat_j^(t)",
           claimed=lambda b, t: b.v(f"J({t})"), actual=ce_usual,
           actual_text="the cross-entropy -sum_j y_j log yhat_j (its usual definition)",
           steps="each", where=Q,
-          note="the definition has +; cross-entropy has -: J is minus the cross-entropy"),
+          why="the definition has +; cross-entropy is -sum_j y_j log yhat_j",
+          corrected=lambda b, t: -b.v(f"J({t})"),
+          corrected_text="CE(y, yhat) = -sum_j y_j log yhat_j: J as defined is -CE"),
     Claim("dJ/dz2", "(yhat^(t) - y^(t)) is the derivative of J w.r.t. the input to softmax "
           "(z_2), 1 x |V|", claimed=q_dz2, actual=grad_of("z2"),
           actual_text="dJ^(t)/dz_2^(t) by autodiff", steps="each", where=Q,
-          corrected=lambda b, t: a_dz(b, t), corrected_text=_SIGN),
+          corrected=lambda b, t: a_dz(b, t), corrected_text=_SIGN, why=_MINUS_J),
     Claim("dh/dz1", "dh^(t)/dz_1^(t) = diag{h^(t) o (1 - h^(t))} (D_h x D_h): 'the sigmoid "
           "function whose derivative has the form sigma(1 - sigma)'",
           claimed=sig_diag, actual=dh_dz1, actual_text="the Jacobian dh/dz_1 by autodiff",
@@ -260,26 +265,28 @@ CLAIMS = [
           claimed=q_chain, actual=grad_of("H"),
           actual_text="dJ^(t)/dH^(t) by autodiff (step t's own copy of H)", steps="each",
           where=Q, note="every factor by autodiff: the chain and its shapes are judged"),
-    Claim("dz1/dH", "dz_1^(t)/dH is a D_h x D_h x D_h third-order tensor; the answer: "
-          "x = H^T g + N^T e + b => dx = dH^T g, i.e. dx_j/dH_ab = g_a 1(b = j)",
+    Claim("dx = dH^T g", "x = H^T g + N^T e + b => dx = dH^T g, i.e. dx_j/dH_ab = g_a "
+          "1(b = j): the D_h x D_h x D_h tensor dz_1/dH of the question",
           claimed=dz1_dH_answer, actual=dz1_dH,
           actual_text="the Jacobian dz_1^(t)/dH (h^(t-1) held) by autodiff, D_h x D_h x D_h",
-          steps="each", where=f"{Q} (shape) and {A} (elements)"),
+          steps="each", where=A),
     Claim("line 2", "dJ^(t)/dz_1^(t) = (yhat - y) U^T diag{h o (1 - h)} (the question's "
           "second line, before the '?')", claimed=q_dz1, actual=grad_of("z1"),
           actual_text="dJ^(t)/dz_1^(t) by autodiff", steps="each", where=Q,
           corrected=lambda b, t: a_dx(b, t),
-          corrected_text="(y - (sum_j y_j) yhat) U^T diag{h o (1 - h)}"),
+          corrected_text="(y - (sum_j y_j) yhat) U^T diag{h o (1 - h)}", why=_MINUS_J),
     Claim("dJ/dH|_t", "dJ^(t)/dH |_t = (h^(t-1))^T (yhat^(t) - y^(t)) U^T diag{h^(t) o "
           "(1 - h^(t))} (D_h x D_h, the question's last line)",
           claimed=q_dH, actual=grad_of("H"),
           actual_text="dJ^(t)/dH^(t) by autodiff (step t's own copy of H)", steps="each",
           where=Q, corrected=a_dH,
-          corrected_text="(h^(t-1))^T (y - (sum_j y_j) yhat) U^T diag{h o (1 - h)}"),
+          corrected_text="(h^(t-1))^T (y - (sum_j y_j) yhat) U^T diag{h o (1 - h)}",
+          why=_MINUS_J),
     Claim("negative of yours", "'This result is the negative of yours': the question's "
           "(h^(t-1))^T (yhat - y) U^T diag{..} is the gradient of -J, i.e. of -sum y log yhat",
           claimed=q_dH, actual=lambda b, t: -b.grad(f"H({t})", of=f"J({t})"),
-          actual_text="-dJ^(t)/dH^(t) by autodiff", steps="each", where=A),
+          actual_text="-dJ^(t)/dH^(t) by autodiff", steps="each", where=A,
+          why="(yhat - y) assumes y sums to 1 (a one-hot next word)"),
     Claim("df", "f = sigma(x) => df = (F - F^2) dx", claimed=sig_diag, actual=dh_dz1,
           actual_text="the Jacobian dh/dz_1 by autodiff", steps="each", where=A),
     Claim("dz", "z = U^T f + c => dz = U^T df", claimed=lambda b, t: b.v("U").T,
@@ -307,12 +314,16 @@ CLAIMS = [
           claimed=a_dH_normalized, actual=grad_of("H"),
           actual_text="dJ^(t)/dH^(t) by autodiff (step t's copy)", steps="each", where=A,
           corrected=a_dH, corrected_text="g y^T (I - 1 w^T) U^T (F - F^2), the line before "
-                                          "the assumption"),
+                                          "the assumption",
+          why="the answer's stated assumption y^T 1 = 1"),
     Claim("full dJ/dH", "the same formula read as the full dJ^(t)/dH (through h^(t-1) as "
           "well, not only |_t)", claimed=a_dH_normalized,
           actual=lambda b, t: b.grad("H", of=f"J({t})"),
           actual_text="dJ^(t)/dH by autodiff (H shared by every step)", steps="each",
-          where=f"{A} (a reading without |_t)", corrected=bptt_dH,
+          where=f"{A}, read without |_t (the tool's reading: the answer drops the "
+                "superscripts and holds g = h^(t-1) fixed)", corrected=bptt_dH,
+          why="missing terms: only step t's own use of H (|_t); the paths through h^(t-1), "
+              "which also depends on H, are left out",
           corrected_text="sum_(k<=t) (h^(k-1))^T delta_k, delta_t = (y - (sum y) yhat) U^T "
                          "diag_t, delta_(k-1) = delta_k H^T diag_(k-1) (BPTT by hand)"),
     Claim("footnote A:B", "A:BC = AC^T:B = B^TA:C = A^T:(BC)^T, and A:B = sum(A o B)",
@@ -321,46 +332,93 @@ CLAIMS = [
           steps="each", where=f"{A} (footnote)"),
 ]
 
-SOURCE = Source(
-    id="004", title="RNN language model backward pass: the 3rd-order tensor (question and "
-                    "answer)",
-    file="004_0c4b116f2e1f8a60.txt", build=build, claims=CLAIMS,
-    base=dict(H=4, d=3, V=5, T=5, seed=0, target="one-hot"),
-    vary=dict(H=[1, 2], d=[1, 2], V=[2, 3], T=[1, 2, 5, 20], seed=[1, 2],
-              target=["soft", "counts"]),
-    conditions=[SUMS_TO_ONE],
-    summary="Row vectors, sigmoid, J = +sum y log yhat: the question's (yhat - y) formulas "
-            "are the gradient of -J (exactly the negative); the answer's differentials "
-            "hold, its last step needs y to sum to 1, and dJ/dH|_t is step t's share only.")
-
-
 # ====================================================================== per-step views
-def _fmt(a):
-    return np.array2string(np.ravel(a), precision=4, suppress_small=True, separator=" ")
-
-
 def view_states(b):
-    rows = [(t, _fmt(b.grad(f"h({t})", of="J"))) for t in range(1, b.T + 1)]
-    return ("gradient on each hidden state dJ/dh^(t), J = sum_t J^(t)",
-            ("t", "dJ/dh^(t)"), rows)
+    ts = list(range(1, b.T + 1))
+    return View("gradient on each hidden state dJ/dh^(t), J = sum_t J^(t)", ts,
+                {"dJ/dh^(t)": [b.grad(f"h({t})", of="J") for t in ts]})
 
 
 def view_contributions(b):
-    rows = [(t, float(np.linalg.norm(b.grad(f"H({t})", of="J")))) for t in range(1, b.T + 1)]
-    total = sum(b.grad(f"H({t})", of="J") for t in range(1, b.T + 1))
-    rows.append(("sum", float(np.linalg.norm(total))))
-    rows.append(("|sum - dJ/dH|", float(np.max(np.abs(total - b.grad("H", of="J"))))))
-    return ("each step's share dJ/dH^(t) of the shared H (norms)", ("t", "|dJ/dH^(t)|"), rows)
+    ts = list(range(1, b.T + 1))
+    return View("each step's share dJ/dH^(t) of the shared H", ts,
+                {"dJ/dH^(t)": [b.grad(f"H({t})", of="J") for t in ts]},
+                {"dJ/dH^(t)": ("dJ/dH", b.grad("H", of="J"))})
 
 
-SOURCE.views.extend([view_states, view_contributions])
+cite(CLAIMS, {
+    'J = CE': (10, r'J^{(t)} &= CE(y^{(t)}, \hat{y}^{(t)}) = \sum_{j=1}^{\left|V\right|}y_j^{(t)}\mathrm{log}(\hat{y}_j^{(t)})',
+               r'J^{(t)} = CE(y^{(t)}, \hat{y}^{(t)}) = '
+               r'\sum_{j=1}^{\left|V\right|}y_j^{(t)}\log(\hat{y}_j^{(t)})'),
+    'dJ/dz2': (37, r'$(\hat{y}^{(t)} - y^{(t)})$ is the derivative of $J$',
+               r'\frac{\partial J^{(t)}}{\partial z_2^{(t)}} = \hat{y}^{(t)} - '
+               r'y^{(t)}'),
+    'dh/dz1': (38, r'$diag\{\cdots\}$ takes advantage of the sigmoid',
+               r'\frac{\partial h^{(t)}}{\partial z_1^{(t)}} = diag\{h^{(t)} \circ '
+               r'(1 - h^{(t)})\}'),
+    'dz2/dh': (33, r'\underset{\left|V\right| \times D_h,}{U^T}',
+               r'\frac{\partial z_2^{(t)}}{\partial h^{(t)}} = U^T'),
+    'line 1': (33, r'\underset{D_h \times D_h \times D_h}{\frac{\partial z_1^{(t)}}{\partial H}}',
+               r'\frac{\partial J^{(t)}}{\partial H}\bigg|_t = \underset{1 \times '
+               r'|V|}{\frac{\partial J^{(t)}}{\partial z_2^{(t)}}} \underset{|V| '
+               r'\times D_h}{\frac{\partial z_2^{(t)}}{\partial h^{(t)}}} '
+               r'\underset{D_h \times D_h}{\frac{\partial h^{(t)}}{\partial '
+               r'z_1^{(t)}}} \underset{D_h \times D_h \times D_h}{\frac{\partial '
+               r'z_1^{(t)}}{\partial H}}'),
+    'dx = dH^T g': (56, r'\implies dx=dH^Tg',
+                    r'x = H^Tg + N^Te + b \implies dx = dH^Tg'),
+    'line 2': (33, r'diag\{h^{(t)} \circ (1 - h^{(t)})\}} ?',
+               r'\frac{\partial J^{(t)}}{\partial z_1^{(t)}} = (\hat{y}^{(t)} - '
+               r'y^{(t)})\, U^T\, diag\{h^{(t)} \circ (1 - h^{(t)})\}'),
+    'dJ/dH|_t': (33, r'\underset{D_h \times 1}{(h^{(t - 1)})^T}',
+                 r'\frac{\partial J^{(t)}}{\partial H}\bigg|_t = (h^{(t - 1)})^T '
+                 r'(\hat{y}^{(t)} - y^{(t)})\, U^T\, diag\{h^{(t)} \circ (1 - '
+                 r'h^{(t)})\}'),
+    'negative of yours': (58, r'This result is the negative of yours',
+                          r'\frac{\partial J}{\partial H} = {h^{(t-1)}}^T\,\Big(y^{(t)}-{\hat '
+                          r'y^{(t)}}\Big)\,U^T\,\Big({\rm Diag}(h^{(t)})-{\rm '
+                          r'Diag}(h^{(t)})^2\Big) = -\,(\text{yours})'),
+    'df': (56, r'\implies df=(F-F^2)\,dx',
+           r'f = \sigma(x) \implies df = (F-F^2)\,dx'),
+    'dz': (56, r'\implies dz=U^T\,df',
+           r'z = U^Tf + c \implies dz = U^T\,df'),
+    'dw': (56, r'\implies dw=(W-ww^T)\,dz',
+           r'w = {\rm softmax}(z) \implies dw = (W-ww^T)\,dz'),
+    'dJ/dw': (56, r'dJ &= y:W^{-1} dw \cr&= W^{-1}y:dw',
+              r'dJ = y:W^{-1} dw = W^{-1}y:dw'),
+    'dJ/dz': (56, r'&= (I-w1^T)y:dz',
+              r'dJ = (I-w1^T)y:dz'),
+    'dJ/df': (56, r'&= U(I-w1^T)y:df',
+              r'dJ = U(I-w1^T)y:df'),
+    'dJ/dx': (56, r'&= (F-F^2)U(I-w1^T)y:dx',
+              r'dJ = (F-F^2)U(I-w1^T)y:dx'),
+    'dJ/dH': (56, r'\frac{\partial J}{\partial H} &= gy^T(I-1w^T)U^T(F-F^2)',
+              r'\frac{\partial J}{\partial H} = gy^T(I-1w^T)U^T(F-F^2)'),
+    'y^T 1 = 1': (56, r'&= g(y^T-w^T)U^T(F-F^2)',
+                  r'\frac{\partial J}{\partial H} = g(y^T-w^T)U^T(F-F^2), \quad y^T1=1'),
+    'full dJ/dH': (58, r'{h^{(t-1)}}^T\,\Big(y^{(t)}-{\hat y^{(t)}}\Big)',
+                   r'\frac{\partial J}{\partial H} = {h^{(t-1)}}^T\,\Big(y^{(t)}-{\hat '
+                   r'y^{(t)}}\Big)\,U^T\,\Big({\rm Diag}(h^{(t)})-{\rm '
+                   r'Diag}(h^{(t)})^2\Big)'),
+    'footnote A:B': (61, r'A:BC &= AC^T:B \cr&= B^TA:C',
+                     r'A:BC = AC^T:B = B^TA:C = A^T:(BC)^T, \quad A:B = {\rm sum}(A\circ '
+                     r'B)'),
+})
 
-
-def per_step(case=None):
-    """{"dJ/dh": [dJ/dh^(t)], "dJ/dH^(t)": [each step's share], "dJ/dH": the total}."""
-    case = case or Case(**SOURCE.base)
-    b = Bench(build(case), case)
-    steps = range(1, case.T + 1)
-    return {"dJ/dh": [b.grad(f"h({t})", of="J") for t in steps],
-            "dJ/dH^(t)": [b.grad(f"H({t})", of="J") for t in steps],
-            "dJ/dH": b.grad("H", of="J")}
+SOURCE = Source(
+    id="004", title="Should there be 3rd-order tensor when deriving backpropagation in "
+                    "recurrent neural network",
+    citation="'Should there be 3rd-order tensor when deriving backpropagation in recurrent "
+             "neural network', a question and its answer on Mathematics Stack Exchange "
+             "(math.stackexchange.com, question 2512465), 2017",
+    file="004_0c4b116f2e1f8a60.txt", build=build, claims=CLAIMS, hidden="Dh",
+    base=dict(Dh=4, d=3, V=5, T=5, seed=0, target="one-hot"),
+    vary=dict(Dh=[1, 2], d=[1, 2], V=[2, 3], T=[1, 2, 5, 20], seed=[1, 2],
+              target=["soft", "counts"]),
+    notation={"Dh": "D_h, the hidden layer size", "d": "size of the word embedding e^(t)",
+              "V": "|V|, the vocabulary size", "T": "sequence length",
+              "target": "y^(t): one-hot (a next word), a probability row (soft), or counts"},
+    conditions=[SUMS_TO_ONE], views=[view_states, view_contributions], max_steps=50,
+    summary="Row vectors, sigmoid, J = +sum y log yhat: the question's (yhat - y) formulas "
+            "are minus the gradient of J; the answer's differentials hold, its last step "
+            "needs y to sum to 1, and dJ/dH|_t is step t's share only.")

@@ -1,5 +1,5 @@
-"""Source 003: "The Computation of Gradients on RNN by BPTT" (a blog post following
-Goodfellow et al.'s notation, with per-step dummy copies W^(t) of the parameters).
+"""Source 003: "The Computation of Gradients on RNN by BPTT", a blog post following
+Goodfellow et al.'s notation, with per-step dummy copies W^(t) of the parameters.
 
 The post's equations were images and did not survive in the text; what survives states
 each result in words. Each claim below is the result the words describe, in the post's
@@ -16,8 +16,7 @@ from autograd_mini import Tensor
 
 from .book import (dh, dh_dW, dh_next_dh, do, do_dh, h, one_hot, per_step_view, steps,
                    tanh_jacobian, textbook_network, yhat)
-from .verdicts.compare import compare as _compare
-from .verdicts import Claim, Source, mm
+from .framework import Claim, Condition, Source, cite, mm
 
 PARAMS = ("U", "W", "V", "b", "c")
 
@@ -112,18 +111,20 @@ def dV_total(b, t):
     return sum(dV_step(b, s) for s in steps(b))
 
 
-def total_differential(b, t):
-    """dL = tr((dL/dV)^T dV) for a fixed random direction dV."""
-    dV = _direction(b)
-    return np.trace(mm(("(dL/dV)^T", b.grad("V").T), ("dV", dV)))
+def total_differential(P):
+    """dL = tr((dL/dP)^T dP) for a fixed random direction dP."""
+    def f(b, t):
+        dP = _direction(b, P)
+        return np.trace(mm((f"(dL/d{P})^T", b.grad(P).T), (f"d{P}", dP)))
+    return f
 
 
-def directional_actual(b, t):
-    return b.derivative_along({"V": _direction(b)})
+def directional_actual(P):
+    return lambda b, t: b.derivative_along({P: _direction(b, P)})
 
 
-def _direction(b):
-    return np.random.default_rng(b.case.seed + 77).standard_normal(b.v("V").shape)
+def _direction(b, P):
+    return np.random.default_rng(b.case.seed + 77).standard_normal(b.v(P).shape)
 
 
 def delta(b, t):
@@ -173,6 +174,8 @@ CLAIMS = [
     Claim("Ex.2 only o(t)", "grad_h(t) L = V^T grad_o(t) L: 'easy at the final time step tau "
           "because h(t) has only a descendent o(t)'", dh_only_output, lambda b, t: dh(b, t),
           "dL/dh(t) by autodiff, at every t", steps="each", where="Example 2",
+          assumption=Condition("t = tau (where the post states it)",
+                               lambda c, t: t == c["T"], assumption=True),
           note="the post states it at tau; tried at every t, the search finds where it holds"),
     Claim("Ex.2 recursion", "for t < tau: grad_h(t) L = (dh(t+1)/dh(t))^T grad_h(t+1) L + "
           "(do(t)/dh(t))^T grad_o(t) L (both descendants)", dh_recursion,
@@ -184,9 +187,15 @@ CLAIMS = [
     Claim("Ex.3 copies", "the dummy copies W^(t), each used only at step t, accumulated over "
           "t give grad_W L (and likewise U, V, b, c)", copies_sum, shared,
           "dL/dU, dL/dW, dL/dV, dL/db, dL/dc by autodiff (concatenated)", where="Example 3"),
-    Claim("(3.3.4)", "dL = tr((dL/dV)^T dV): the total differential in matrix form",
-          total_differential, directional_actual,
+    Claim("(3.3.4) for V", "dL = tr((dL/dV)^T dV): the total differential in matrix form",
+          total_differential("V"), directional_actual("V"),
           "d/ds L(V + s dV) at s = 0 by autodiff, for a random dV", where="Example 3"),
+    Claim("(3.3.4) for W", "dL = tr((dL/dW)^T dW): the total differential in matrix form",
+          total_differential("W"), directional_actual("W"),
+          "d/ds L(W + s dW) at s = 0 by autodiff, for a random dW", where="Example 3"),
+    Claim("(3.3.4) for U", "dL = tr((dL/dU)^T dU): the total differential in matrix form",
+          total_differential("U"), directional_actual("U"),
+          "d/ds L(U + s dU) at s = 0 by autodiff, for a random dU", where="Example 3"),
     Claim("(3.3.5) per step", "grad_V(t) L = (grad_o(t) L) h(t)^T", dV_step, copy("V"),
           "dL/dV^(t) by autodiff (the per-step copy)", steps="each", where="Example 3"),
     Claim("(3.3.5) total", "grad_V L = sum_t (grad_o(t) L) h(t)^T", dV_total,
@@ -208,18 +217,91 @@ CLAIMS = [
           where="Example 3, remaining parameters"),
 ]
 
+# The post's equations were images: ``tex`` restates each result in the post's notation
+# (Goodfellow's), and ``line`` is the sentence that states it.
+cite(CLAIMS, {
+    'identity: d(Ax)/dx': (41, r'\frac{\partial{\boldsymbol{Ax}}}{\partial{\boldsymbol{x}}}',
+                           r'\frac{\partial \boldsymbol{Ax}}{\partial \boldsymbol{x}} = '
+                           r'\boldsymbol{A}^{\mathsf{T}}'),
+    'identity: trace': (42, r'\text{tr}\left(\left(\frac{\partial{g(\boldsymbol{U})}}{\partial{\boldsymbol{U}}}\right)^{\mathsf{T}}',
+                        r'\frac{\partial g(\boldsymbol{U})}{\partial \boldsymbol{X}_{ij}} = '
+                        r'\text{tr}\left(\left(\frac{\partial g(\boldsymbol{U})}{\partial '
+                        r'\boldsymbol{U}}\right)^{\mathsf{T}} \frac{\partial '
+                        r'\boldsymbol{U}}{\partial \boldsymbol{X}_{ij}}\right)'),
+    'Ex.1 dL/dyhat': (52, r'For the latter partial derivative',
+                      r'\frac{\partial L^{(t)}}{\partial \hat{\boldsymbol{y}}^{(t)}} = '
+                      r'-\boldsymbol{y}^{(t)} \oslash \hat{\boldsymbol{y}}^{(t)}'),
+    'Ex.1 dyhat/do': (50, r'Taking the former derivative',
+                      r'\frac{\partial \hat{\boldsymbol{y}}^{(t)}}{\partial '
+                      r'\boldsymbol{o}^{(t)}} = \text{diag}(\hat{\boldsymbol{y}}^{(t)}) - '
+                      r'\hat{\boldsymbol{y}}^{(t)} \hat{\boldsymbol{y}}^{(t)\mathsf{T}}'),
+    'Ex.1 chain rule': (48, r'Using denominator-layout and chain rule',
+                        r'\nabla_{\boldsymbol{o}^{(t)}} L = \frac{\partial '
+                        r'\hat{\boldsymbol{y}}^{(t)}}{\partial \boldsymbol{o}^{(t)}} '
+                        r'\frac{\partial L}{\partial \hat{\boldsymbol{y}}^{(t)}}'),
+    'Ex.1 result': (56, r'is a basic vector [0,…,0,1,0,…,0]',
+                    r'\nabla_{\boldsymbol{o}^{(t)}} L = \hat{\boldsymbol{y}}^{(t)} - '
+                    r'\boldsymbol{y}^{(t)}'),
+    'Ex.2 only o(t)': (61, r'has only a descendent',
+                       r'\nabla_{\boldsymbol{h}^{(\tau)}} L = \boldsymbol{V}^{\mathsf{T}} '
+                       r'\nabla_{\boldsymbol{o}^{(\tau)}} L'),
+    'Ex.2 recursion': (63, r'as descendents from $ t = \tau - 1 $ down to $t = 1$',
+                       r'\nabla_{\boldsymbol{h}^{(t)}} L = \left(\frac{\partial '
+                       r'\boldsymbol{h}^{(t+1)}}{\partial '
+                       r'\boldsymbol{h}^{(t)}}\right)^{\mathsf{T}} '
+                       r'\nabla_{\boldsymbol{h}^{(t+1)}} L + \left(\frac{\partial '
+                       r'\boldsymbol{o}^{(t)}}{\partial '
+                       r'\boldsymbol{h}^{(t)}}\right)^{\mathsf{T}} '
+                       r'\nabla_{\boldsymbol{o}^{(t)}} L'),
+    'Ex.2 both cases': (65, r'Taking the two cases above into account',
+                        r'\nabla_{\boldsymbol{h}^{(t)}} L = \boldsymbol{V}^{\mathsf{T}} '
+                        r'\nabla_{\boldsymbol{o}^{(t)}} L + \boldsymbol{W}^{\mathsf{T}} '
+                        r'\text{diag}\left(1 - (\boldsymbol{h}^{(t+1)})^2\right) '
+                        r'\nabla_{\boldsymbol{h}^{(t+1)}} L \quad (t < \tau)'),
+    'Ex.3 copies': (69, r'dummy variables such as $\boldsymbol{W}^{(t)}$',
+                    r'\nabla_{\boldsymbol{W}} L = \sum_t \nabla_{\boldsymbol{W}^{(t)}} L'),
+    '(3.3.4) for V': (76, r'in matrix calcalus',
+                      r'dL = \text{tr}\left(\left(\frac{\partial L}{\partial '
+                      r'\boldsymbol{V}}\right)^{\mathsf{T}} d\boldsymbol{V}\right)'),
+    '(3.3.4) for W': (76, r'in matrix calcalus',
+                      r'dL = \text{tr}\left(\left(\frac{\partial L}{\partial '
+                      r'\boldsymbol{W}}\right)^{\mathsf{T}} d\boldsymbol{W}\right)'),
+    '(3.3.4) for U': (76, r'in matrix calcalus',
+                      r'dL = \text{tr}\left(\left(\frac{\partial L}{\partial '
+                      r'\boldsymbol{U}}\right)^{\mathsf{T}} d\boldsymbol{U}\right)'),
+    '(3.3.5) per step': (80, r'comparing eq. (3.3.4) with eq. (3.3.5)',
+                         r'\nabla_{\boldsymbol{V}^{(t)}} L = (\nabla_{\boldsymbol{o}^{(t)}} '
+                         r'L)\, \boldsymbol{h}^{(t)}^{\mathsf{T}}'),
+    '(3.3.5) total': (78, r'applying eq. (3.3.4) for gradient',
+                      r'\nabla_{\boldsymbol{V}} L = \sum_t (\nabla_{\boldsymbol{o}^{(t)}} '
+                      r'L)\, \boldsymbol{h}^{(t)}^{\mathsf{T}}'),
+    'c per step': (82, r'gradient on remaining parameters',
+                   r'\nabla_{\boldsymbol{c}^{(t)}} L = \nabla_{\boldsymbol{o}^{(t)}} L'),
+    'b per step': (82, r'gradient on remaining parameters',
+                   r'\nabla_{\boldsymbol{b}^{(t)}} L = \text{diag}\left(1 - '
+                   r'(\boldsymbol{h}^{(t)})^2\right) \nabla_{\boldsymbol{h}^{(t)}} L'),
+    'W per step': (82, r'gradient on remaining parameters',
+                   r'\nabla_{\boldsymbol{W}^{(t)}} L = \text{diag}\left(1 - '
+                   r'(\boldsymbol{h}^{(t)})^2\right) (\nabla_{\boldsymbol{h}^{(t)}} '
+                   r'L)\, \boldsymbol{h}^{(t-1)\mathsf{T}}'),
+    'W per step (chain)': (82, r'gradient on remaining parameters',
+                           r'\nabla_{\boldsymbol{W}^{(t)}} L = \sum_i \frac{\partial '
+                           r'L}{\partial h_i^{(t)}} \nabla_{\boldsymbol{W}^{(t)}} h_i^{(t)}'),
+    'U per step': (82, r'gradient on remaining parameters',
+                   r'\nabla_{\boldsymbol{U}^{(t)}} L = \text{diag}\left(1 - '
+                   r'(\boldsymbol{h}^{(t)})^2\right) (\nabla_{\boldsymbol{h}^{(t)}} '
+                   r'L)\, \boldsymbol{x}^{(t)\mathsf{T}}'),
+})
+
 SOURCE = Source(
-    id="003", title="The Computation of Gradients on RNN by BPTT (blog post, Goodfellow's "
-                    "notation with per-step copies W^(t))",
-    file="003_f7207cfa089aaafe.txt", build=textbook_network, claims=CLAIMS,
+    id="003", title="The Computation of Gradients on RNN by BPTT",
+    citation="'The Computation of Gradients on RNN by BPTT', a blog post working through "
+             "Goodfellow et al.'s section 10.2.2 with per-step copies W^(t) (unsigned in the "
+             "copy checked)",
+    file="003_f7207cfa089aaafe.txt", build=textbook_network, claims=CLAIMS, hidden="H",
     base=dict(D=4, H=5, C=3, T=5, seed=0),
     vary=dict(D=[1, 2], H=[1, 2, 3], C=[2, 4], T=[1, 2, 5, 20], seed=[1, 2]),
+    notation={"D": "size of x(t)", "H": "size of h(t)", "C": "size of o(t) (classes)",
+              "T": "sequence length tau"},
     views=[per_step_view],
     summary="Denominator-layout identities, grad_o, grad_h, per-step copies.")
-
-
-def compare(case=None, t=None):
-    """This source's manual formulas, autodiff and finite differences side by side, at
-    ``case`` (a dict of sizes; default the source's own) and step ``t``: a list of rows
-    (label, t, manual, autodiff, numeric). ``compare_table`` prints them."""
-    return _compare(SOURCE, case, t)

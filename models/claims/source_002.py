@@ -1,4 +1,5 @@
-"""Source 002: "How to derive BPTT algorithm" (a question, an answer and two comments).
+"""Source 002: "How to derive BPTT algorithm", a question, an answer and two comments on a
+Stack Exchange site (May 2017).
 
 A scalar, many-to-one RNN over two steps t = 0, 1 with s_{-1} given. The question writes
 each step with its own parameters u_t, w_t (tied: one u, one w), no biases:
@@ -23,8 +24,8 @@ import numpy as np
 
 from autograd_mini import Tensor, scope
 
-from .probe import passthrough
-from .verdicts import Bench, Case, Claim, Network, Source
+from ..probe import passthrough
+from .framework import Claim, Network, Source, View, cite
 
 FORMS = ("question", "answer")
 ACTS = ("sigmoid", "tanh", "identity")
@@ -198,26 +199,23 @@ def grad(P, loss):
 
 
 # ====================================================================== the claims
-def _pair(label, statement, claimed, actual, actual_text, where, **kw):
+_CONSTANT = ("as written E never changes: a softmax over one number is exp(q)/exp(q) = 1, "
+             "so every gradient is 0")
+
+
+def _pair(label, statement, claimed, actual, actual_text, where, why="", **kw):
     """The claim as written (on E, degenerate) and on the sigmoid reading (E')."""
     # as written nothing can confirm a corrected formula either: it is given only below
     return [Claim(label, statement, claimed=claimed(AS_WRITTEN), actual=actual(AS_WRITTEN),
-                  actual_text=actual_text.format(E="E"), where=where,
-                  note="as written E never changes; see the [sigmoid] line" if
-                  "corrected" in kw else ""),
+                  actual_text=actual_text.format(E="E"), where=where, why=_CONSTANT),
             Claim(label + " [sigmoid]", statement + "  (o = sigmoid(q), binary "
                   "cross-entropy)", claimed=claimed(SIGMOID), actual=actual(SIGMOID),
                   actual_text=actual_text.format(E="E'"), where=where + ", sigmoid reading",
-                  **{k: (v(SIGMOID) if callable(v) else v) for k, v in kw.items()})]
+                  why=why, **{k: (v(SIGMOID) if callable(v) else v) for k, v in kw.items()})]
 
 
 Q, A, C = "question", "answer", "comment"
 CLAIMS = [
-    Claim("o = soft(q)", "o = softmax(q), E = cross-entropy(o): dE/dq = o - y, with q a "
-          "single number", claimed=dE_dq_softmax,
-          actual=lambda b, t: b.grad("q", of=AS_WRITTEN), actual_text="dE/dq by autodiff",
-          where=f"{Q} and {A}",
-          note="softmax over one number is exp(q)/exp(q) = 1 whatever q is: E is constant"),
     *_pair("dE/du = sum", "dE/du = dE/du_1 + dE/du_0 (the tied copies of u summed)",
            lambda E: sum_of_copies("u", E), lambda E: grad("u", E),
            "d{E}/du by autodiff (u shared by both steps)", Q),
@@ -234,6 +232,7 @@ CLAIMS = [
     *_pair("w1 not in it?", "'My gut says w1 should not be in here': dE/du = dE/do do/dq v_1 "
            "ds_1/dz_1 (x_1 + ds_0/dz_0 x_0)", gut_u, lambda E: grad("u", E),
            "d{E}/du by autodiff", Q + " (the asker's doubt)",
+           why="missing factor: drops w_1, but x_0 reaches E only through b_1 = s_0 w_1",
            corrected=final_u, corrected_text="keep w_1: (x_1 + w_1 ds_0/dz_0 x_0); x_0 "
            "reaches E only through w_1 s_0"),
     *_pair("dL/du (answer)", "dL/du = sum_t dL/du_t = dL/do do/ds_1 ds_1/du_1 + dL/do "
@@ -248,45 +247,122 @@ CLAIMS = [
           actual=ds1_ds0, actual_text="ds_1/ds_0 by autodiff (jacobian of one step)",
           where=C + " (2nd)", corrected=lambda b, t: slope(b, 1) * b.v("w"),
           corrected_text="ds1/ds0 = func'(z_1) w (the comment drops func: s1 = func(u x1 + "
-                         "w s0 + k))"),
+                         "w s0 + k))",
+          why="missing factor: drops func'(z_1); the comment writes s1 = u x1 + w s0 "
+              "without the activation"),
 ]
 
+def view_steps(b):
+    """Per step, on the sigmoid reading: the gradient on s_t and step t's contribution to
+    u and w, with the shared gradients they sum to (as written every gradient is 0)."""
+    ts = [0, 1]
+    return View("per step, sigmoid reading: gradient on s_t and step t's contribution to u, "
+                "w (as written every gradient is 0)", ts,
+                {"dE'/ds_t": [b.grad(f"s({t})", of=SIGMOID) for t in ts],
+                 "dE'/du_t": [b.grad(f"u({t})", of=SIGMOID) for t in ts],
+                 "dE'/dw_t": [b.grad(f"w({t})", of=SIGMOID) for t in ts],
+                 "dE/ds_t (as written)": [b.grad(f"s({t})", of=AS_WRITTEN) for t in ts]},
+                {"dE'/du_t": ("dE'/du", b.grad("u", of=SIGMOID)),
+                 "dE'/dw_t": ("dE'/dw", b.grad("w", of=SIGMOID))})
+
+
+cite(CLAIMS, {
+    'dE/du = sum': (35, r'$\partial E/\partial u = \partial E/\partial u_1 + \partial E/\partial u_0$',
+                    r'\partial E/\partial u = \partial E/\partial u_1 + \partial '
+                    r'E/\partial u_0'),
+    'dE/du = sum [sigmoid]': (35, r'$\partial E/\partial u = \partial E/\partial u_1 + \partial E/\partial u_0$',
+                              r'\partial E/\partial u = \partial E/\partial u_1 + \partial '
+                              r'E/\partial u_0'),
+    'dE/du_1': (37, r'\partial z_1/\partial a_1 * \partial a_1/\partial u_1$',
+                r'\partial E/\partial u_1 = \partial E/\partial o * \partial '
+                r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
+                r'* \partial z_1/\partial a_1 * \partial a_1/\partial u_1'),
+    'dE/du_1 [sigmoid]': (37, r'\partial z_1/\partial a_1 * \partial a_1/\partial u_1$',
+                          r'\partial E/\partial u_1 = \partial E/\partial o * \partial '
+                          r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
+                          r'* \partial z_1/\partial a_1 * \partial a_1/\partial u_1'),
+    'dE/du_0': (39, r'\partial z_0/\partial a_0 * \partial a_0/\partial u_0$',
+                r'\partial E/\partial u_0 = \partial E/\partial o * \partial '
+                r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
+                r'* \partial z_1/\partial b_1 * \partial b_1/\partial s_0 * \partial '
+                r's_0/dz_0 * \partial z_0/\partial a_0 * \partial a_0/\partial u_0'),
+    'dE/du_0 [sigmoid]': (39, r'\partial z_0/\partial a_0 * \partial a_0/\partial u_0$',
+                          r'\partial E/\partial u_0 = \partial E/\partial o * \partial '
+                          r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
+                          r'* \partial z_1/\partial b_1 * \partial b_1/\partial s_0 * \partial '
+                          r's_0/dz_0 * \partial z_0/\partial a_0 * \partial a_0/\partial u_0'),
+    'dE/du (final)': (51, r'(x_1 + w_1 * \partial s_0/\partial z_0 * x_0)',
+                      r'\partial E/\partial u = \partial E/\partial o * \partial '
+                      r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + w_1 * '
+                      r'\partial s_0/\partial z_0 * x_0)'),
+    'dE/du (final) [sigmoid]': (51, r'(x_1 + w_1 * \partial s_0/\partial z_0 * x_0)',
+                                r'\partial E/\partial u = \partial E/\partial o * \partial '
+                                r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + w_1 * '
+                                r'\partial s_0/\partial z_0 * x_0)'),
+    'dE/dw (final)': (55, r'(s_0 + w_1 * \partial s_0/\partial z_0 * s_{-1})',
+                      r'\partial E/\partial w = \partial E/\partial o * \partial '
+                      r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (s_0 + w_1 * '
+                      r'\partial s_0/\partial z_0 * s_{-1})'),
+    'dE/dw (final) [sigmoid]': (55, r'(s_0 + w_1 * \partial s_0/\partial z_0 * s_{-1})',
+                                r'\partial E/\partial w = \partial E/\partial o * \partial '
+                                r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (s_0 + w_1 * '
+                                r'\partial s_0/\partial z_0 * s_{-1})'),
+    'w1 not in it?': (57, r'My gut says w1 should not be in here',
+                      r'\partial E/\partial u = \partial E/\partial o * \partial '
+                      r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + \partial '
+                      r's_0/\partial z_0 * x_0)'),
+    'w1 not in it? [sigmoid]': (57, r'My gut says w1 should not be in here',
+                                r'\partial E/\partial u = \partial E/\partial o * \partial '
+                                r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + \partial '
+                                r's_0/\partial z_0 * x_0)'),
+    'dL/du (answer)': (147, r'\dfrac{\partial{L}}{\partial{u}}=\sum_t \dfrac{\partial{L}}{\partial{u_t}}',
+                       r'\dfrac{\partial{L}}{\partial{u}}=\sum_t '
+                       r'\dfrac{\partial{L}}{\partial{u_t}} = \dfrac{\partial L}{\partial '
+                       r'o} \dfrac{\partial o}{\partial s_1} \dfrac{\partial s_1}{\partial '
+                       r'u_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
+                       r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
+                       r's_0}{\partial u_0}'),
+    'dL/du (answer) [sigmoid]': (147, r'\dfrac{\partial{L}}{\partial{u}}=\sum_t \dfrac{\partial{L}}{\partial{u_t}}',
+                                 r'\dfrac{\partial{L}}{\partial{u}}=\sum_t '
+                                 r'\dfrac{\partial{L}}{\partial{u_t}} = \dfrac{\partial L}{\partial '
+                                 r'o} \dfrac{\partial o}{\partial s_1} \dfrac{\partial s_1}{\partial '
+                                 r'u_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
+                                 r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
+                                 r's_0}{\partial u_0}'),
+    'dL/dw (answer)': (155, r'\dfrac{\partial{L}}{\partial{w}}=\sum_t \dfrac{\partial{L}}{\partial{w_t}}',
+                       r'\dfrac{\partial{L}}{\partial{w}}=\sum_t '
+                       r'\dfrac{\partial{L}}{\partial{w_t}} = \dfrac{\partial L}{\partial '
+                       r'o} \dfrac{\partial o}{\partial s_1} \dfrac{\partial s_1}{\partial '
+                       r'w_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
+                       r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
+                       r's_0}{\partial w_0}'),
+    'dL/dw (answer) [sigmoid]': (155, r'\dfrac{\partial{L}}{\partial{w}}=\sum_t \dfrac{\partial{L}}{\partial{w_t}}',
+                                 r'\dfrac{\partial{L}}{\partial{w}}=\sum_t '
+                                 r'\dfrac{\partial{L}}{\partial{w_t}} = \dfrac{\partial L}{\partial '
+                                 r'o} \dfrac{\partial o}{\partial s_1} \dfrac{\partial s_1}{\partial '
+                                 r'w_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
+                                 r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
+                                 r's_0}{\partial w_0}'),
+    'do/ds1': (158, r'do/ds1=do/dq*dq/ds1',
+               r'do/ds_1 = do/dq * dq/ds_1'),
+    'do/ds1 [sigmoid]': (158, r'do/ds1=do/dq*dq/ds1',
+                         r'do/ds_1 = do/dq * dq/ds_1'),
+    'ds1/ds0 = w': (158, r'Since s1=ux1+ws0, ds1/ds0=w',
+                    r's_1 = u x_1 + w s_0 \implies ds_1/ds_0 = w'),
+})
+
 SOURCE = Source(
-    id="002", title="How to derive BPTT algorithm (question, answer, comments)",
+    id="002", title="How to derive BPTT algorithm",
+    citation="'How to derive BPTT algorithm', a question (by 1point8zero61), an answer and "
+             "comments on a Stack Exchange site, May 2017",
     file="002_355237dbcb06ead2.txt", build=build, claims=CLAIMS,
     base=dict(form="question", act="sigmoid", y=1, seed=0),
     vary=dict(form=["answer"], act=["tanh", "identity"], y=[0], seed=[1, 2]),
-    random_cases=12,
+    notation={"form": "the question's network, or the answer's (with biases k, c)",
+              "act": "func: sigmoid or tanh (the source's), or identity (none)",
+              "y": "the label, 1 or 0"},
+    views=[view_steps], random_cases=12,
     summary="A scalar many-to-one RNN: with the softmax over one number the loss never "
             "changes (degenerate); read with a sigmoid output every formula holds, the "
             "asker's doubt about w_1 is unfounded, and the comment's ds1/ds0 = w drops "
             "func'.")
-
-
-def per_step(case=None):
-    """Per-step views from the model API: {"dE'/ds(t)": [t=0, 1], "dE'/du_t": [...],
-    "dE'/dw_t": [...], "dE'/du": ..., "dE'/dw": ...} on the sigmoid reading (as written
-    every gradient is 0)."""
-    case = case or Case(form="answer", act="tanh", y=1, seed=0)
-    b = Bench(build(case), case)
-    out = {"dE'/ds(t)": [b.grad(f"s({t})", of=SIGMOID) for t in (0, 1)]}
-    for P in "uw":
-        out[f"dE'/d{P}_t"] = [b.grad(f"{P}({t})", of=SIGMOID) for t in (0, 1)]
-        out[f"dE'/d{P}"] = b.grad(P, of=SIGMOID)
-    return out
-
-
-def view_steps(b):
-    rows = [(t, float(b.grad(f"s({t})", of=SIGMOID)), float(b.grad(f"u({t})", of=SIGMOID)),
-             float(b.grad(f"w({t})", of=SIGMOID)), float(b.grad(f"s({t})", of=AS_WRITTEN)))
-            for t in (0, 1)]
-    rows.append(("sum", "", float(sum(b.grad(f"u({t})", of=SIGMOID) for t in (0, 1))),
-                 float(sum(b.grad(f"w({t})", of=SIGMOID) for t in (0, 1))), ""))
-    rows.append(("shared", "", float(b.grad("u", of=SIGMOID)), float(b.grad("w", of=SIGMOID)),
-                 ""))
-    return ("per step, sigmoid reading: gradient on s_t and step t's contribution to u, w "
-            "(as written every gradient is 0)", ("t", "dE'/ds_t", "dE'/du_t", "dE'/dw_t",
-                                                  "dE/ds_t (as written)"), rows)
-
-
-SOURCE.views.append(view_steps)

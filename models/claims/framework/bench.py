@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd_mini import Tensor, jacobian, no_grad, numerical_jacobian
 
-from ..probe import Probe
+from ...probe import Probe
 
 EPS = 1e-6              # central-difference step, float64
 FD_RTOL, FD_ATOL = 1e-6, 1e-7

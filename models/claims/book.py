@@ -15,9 +15,8 @@ import numpy as np
 
 from autograd_mini import Tensor
 
-from .goodfellow import GoodfellowRNN
-from .verdicts.compare import compare as _compare
-from .verdicts import Claim, Network, Source, check_source, mm
+from ..goodfellow import GoodfellowRNN
+from .framework import Claim, Network, Source, View, check_source, cite, mm
 
 
 def textbook_network(case):
@@ -225,33 +224,59 @@ CLAIMS = [
 for _c in CLAIMS:
     _c.where = "Deep Learning, section 10.2.2"
 
+_DIAG = r"\operatorname{diag}\left(1 - \left(h^{(t+1)}\right)^2\right)"
+_DIAG_T = r"\operatorname{diag}\left(1 - \left(h^{(t)}\right)^2\right)"
+# The book is not among the texts in shared/sources: its equations are cited by number.
+cite(CLAIMS, {
+    "10.17": (None, "", r"\frac{\partial L}{\partial L^{(t)}} = 1"),
+    "10.18": (None, "", r"(\nabla_{o^{(t)}} L)_i = \frac{\partial L}{\partial o_i^{(t)}} = "
+              r"\frac{\partial L}{\partial L^{(t)}} \frac{\partial L^{(t)}}{\partial o_i^{(t)}}"
+              r" = \hat{y}_i^{(t)} - \mathbf{1}_{i, y^{(t)}}"),
+    "10.19": (None, "", r"\nabla_{h^{(\tau)}} L = V^\top \nabla_{o^{(\tau)}} L"),
+    "10.20": (None, "", r"\nabla_{h^{(t)}} L = \left(\frac{\partial h^{(t+1)}}{\partial "
+              r"h^{(t)}}\right)^\top (\nabla_{h^{(t+1)}} L) + \left(\frac{\partial o^{(t)}}"
+              r"{\partial h^{(t)}}\right)^\top (\nabla_{o^{(t)}} L)"),
+    "10.21": (None, "", r"\nabla_{h^{(t)}} L = W^\top (\nabla_{h^{(t+1)}} L)\, " + _DIAG +
+              r" + V^\top (\nabla_{o^{(t)}} L)"),
+    "10.22 (Jacobian form)": (None, "", r"\nabla_c L = \sum_t \left(\frac{\partial o^{(t)}}"
+                              r"{\partial c}\right)^\top \nabla_{o^{(t)}} L"),
+    "10.22": (None, "", r"\nabla_c L = \sum_t \nabla_{o^{(t)}} L"),
+    "10.23 (Jacobian form)": (None, "", r"\nabla_b L = \sum_t \left(\frac{\partial h^{(t)}}"
+                              r"{\partial b^{(t)}}\right)^\top \nabla_{h^{(t)}} L"),
+    "10.23": (None, "", r"\nabla_b L = \sum_t " + _DIAG_T + r" \nabla_{h^{(t)}} L"),
+    "10.24 (sum over i)": (None, "", r"\nabla_V L = \sum_t \sum_i \left(\frac{\partial L}"
+                           r"{\partial o_i^{(t)}}\right) \nabla_{V^{(t)}} o_i^{(t)}"),
+    "10.24": (None, "", r"\nabla_V L = \sum_t (\nabla_{o^{(t)}} L)\, h^{(t)\top}"),
+    "10.25": (None, "", r"\nabla_W L = \sum_t \sum_i \left(\frac{\partial L}{\partial "
+              r"h_i^{(t)}}\right) \nabla_{W^{(t)}} h_i^{(t)}"),
+    "10.26": (None, "", r"\nabla_W L = \sum_t " + _DIAG_T +
+              r" (\nabla_{h^{(t)}} L)\, h^{(t-1)\top}"),
+    "10.27": (None, "", r"\nabla_U L = \sum_t \sum_i \left(\frac{\partial L}{\partial "
+              r"h_i^{(t)}}\right) \nabla_{U^{(t)}} h_i^{(t)}"),
+    "10.28": (None, "", r"\nabla_U L = \sum_t " + _DIAG_T +
+              r" (\nabla_{h^{(t)}} L)\, x^{(t)\top}"),
+})
+
 
 def per_step_view(b):
-    """dL/dh(t), dL/do(t) and each step's share of dL/dW, dL/dU, dL/dV (the gradient on the
-    copy W(t) used at step t only); the last rows compare the sum over t with the shared
-    gradient."""
+    """dL/dh(t), dL/do(t) and each step's share of dL/dW, dL/dU, dL/dV, dL/db, dL/dc (the
+    gradient on the copy W(t) used at step t only), with the shared gradients they sum to."""
     names = ("W", "U", "V", "b", "c")
-    rows = []
-    for t in steps(b):
-        rows.append([t, _norm(dh(b, t)), _norm(do(b, t))]
-                    + [_norm(b.grad(f"{n}({t})")) for n in names])
-    sums = {n: sum(b.grad(f"{n}({t})") for t in steps(b)) for n in names}
-    rows.append(["sum"] + ["", ""] + [_norm(sums[n]) for n in names])
-    rows.append(["|sum-shared|", "", ""] + [float(np.max(np.abs(sums[n] - b.grad(n))))
-                                             for n in names])
-    header = ["t", "|dL/dh(t)|", "|dL/do(t)|"] + [f"|dL/d{n}(t)|" for n in names]
-    return ("per step: gradient on h(t), o(t), and step t's contribution to each shared "
-            "parameter (Frobenius norms)", header, rows)
-
-
-def _norm(a):
-    return float(np.linalg.norm(a))
+    ts = list(steps(b))
+    columns = {"dL/dh(t)": [dh(b, t) for t in ts], "dL/do(t)": [do(b, t) for t in ts]}
+    columns.update({f"dL/d{n}(t)": [b.grad(f"{n}({t})") for t in ts] for n in names})
+    return View("per step: the gradient on h(t) and o(t), and step t's contribution to each "
+                "shared parameter", ts, columns,
+                {f"dL/d{n}(t)": (f"dL/d{n}", b.grad(n)) for n in names})
 
 
 SOURCE = Source(
-    id="book", title="Goodfellow, Bengio & Courville, Deep Learning, eqs. 10.17-10.28",
-    file="deeplearningbook.org/contents/rnn.html (section 10.2.2)",
-    build=textbook_network, claims=CLAIMS,
+    id="book", title="Deep Learning, section 10.2.2, eqs. 10.17-10.28",
+    citation="Ian Goodfellow, Yoshua Bengio and Aaron Courville, Deep Learning (MIT Press, "
+             "2016), chapter 10, section 10.2.2, eqs. 10.17-10.28",
+    file=None, build=textbook_network, claims=CLAIMS, hidden="H",
+    notation={"D": "size of x(t)", "H": "size of h(t)", "C": "size of o(t) (classes)",
+              "T": "sequence length tau"},
     base=dict(D=4, H=5, C=3, T=5, seed=0),
     vary=dict(D=[1, 2], H=[1, 2, 3], C=[2, 4], T=[1, 2, 5, 20], seed=[1, 2]),
     views=[per_step_view],
@@ -270,7 +295,8 @@ def equations_table(file=None):
         err = "-" if v.max_rel_err is None else f"{v.max_rel_err:.1e}"
         out.append(f"{v.claim.label:<22} {v.claim.statement:<{width}} {v.verdict:<10} {err}")
         if v.verdict != "holds":
-            notes = [v.condition] + ([f"corrected: {v.corrected}"] if v.corrected else [])
+            notes = [f"why: {v.why}", v.condition] + (
+                [f"corrected: {v.corrected}"] if v.corrected else [])
             for note in notes:
                 out += textwrap.wrap(note, 100, initial_indent=" " * 25,
                                      subsequent_indent=" " * 27)
@@ -280,9 +306,3 @@ def equations_table(file=None):
     print("\n".join(out), file=file)
     return report.fd_ok
 
-
-def compare(case=None, t=None):
-    """This source's manual formulas, autodiff and finite differences side by side, at
-    ``case`` (a dict of sizes; default the source's own) and step ``t``: a list of rows
-    (label, t, manual, autodiff, numeric). ``compare_table`` prints them."""
-    return _compare(SOURCE, case, t)
