@@ -97,3 +97,14 @@ def test_the_rules_command_refuses_unknown_flags_and_missing_files(tmp_path):
         done = subprocess.run([sys.executable, "-m", "autograd_mini.rules", *args], cwd=ROOT,
                               capture_output=True, text=True)
         assert done.returncode != 0 and said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_readmes_check_formula_example_says_holds_then_wrong_with_its_why(capsys):
+    namespace = {"__name__": "__readme__"}
+    for i, code in enumerate(BLOCK.findall(README.read_text(encoding="utf-8"))):
+        if "check_formula" in code or i == 0:        # the RNN block defines np and Tensor
+            exec(compile(code, f"README.md, python block {i + 1}", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()[-2:]
+    assert printed[0] == "holds"
+    verdict, why = printed[1].split(" -- ", 1)
+    assert verdict == "wrong" and why.strip()
