@@ -40,10 +40,22 @@ class TextError(ValueError):
 
 
 # ---------------------------------------------------------------------- data
+MAX_TEXT_BYTES = 200 << 20      # 200 MiB: far more than one can train on here
+
+
 def load_text(path=None):
-    """The text of ``path`` (UTF-8), or the shipped corpus (Genesis, KJV) when None."""
+    """The text of ``path`` (UTF-8), or the shipped corpus (Genesis, KJV) when None.
+    Only a regular file of at most MAX_TEXT_BYTES: a device (/dev/zero) or a pipe could
+    be read forever."""
     path = DEFAULT_TEXT if path is None else Path(path)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise TextError(f"--text {path}: not a regular file (a device, pipe or socket); "
+                            "give a text file")
+        if path.is_file() and path.stat().st_size > MAX_TEXT_BYTES:
+            raise TextError(f"--text {path}: {path.stat().st_size:,} bytes, more than the "
+                            f"{MAX_TEXT_BYTES:,} a character model here reads; use a part "
+                            "of it (e.g. head -c 50M FILE > part.txt)")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise TextError(f"--text {path}: no such file") from None

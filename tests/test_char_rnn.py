@@ -17,6 +17,7 @@ from autograd_mini.models.char_rnn import (CharRNN, TextError, Vocabulary, evalu
                                            load_text, lstm_bptt, min_char_rnn_bptt, sample,
                                            streams)
 from autograd_mini.models.trainer import Trainer
+from autograd_mini.models import char_rnn
 
 TINY = "the cat sat on the mat. the dog sat on the log. "
 
@@ -391,3 +392,17 @@ def test_a_diverged_run_stops_with_advice():
     trainer.model.params["b_y"].data[0] = np.inf     # as if the updates had blown up
     with pytest.raises(FloatingPointError, match=r"step 1: the loss is (nan|inf).*smaller --lr"):
         trainer.train_step()
+
+
+def test_a_device_or_a_pipe_is_refused_not_read_forever(tmp_path, monkeypatch):
+    with pytest.raises(TextError, match="not a regular file"):
+        load_text("/dev/zero")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(TextError, match="not a regular file"):
+        load_text(fifo)
+    big = tmp_path / "big.txt"
+    big.write_text("abc")
+    monkeypatch.setattr(char_rnn, "MAX_TEXT_BYTES", 2)
+    with pytest.raises(TextError, match="3 bytes, more than the 2"):
+        load_text(big)
