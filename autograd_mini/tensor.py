@@ -11,6 +11,7 @@ from .context import state
 from .errors import AnomalyError, DTypeError, ShapeError, where
 from .locks import hold
 from .tape import Node, backward
+from .tracing import current as _tracing, reading
 
 
 class Tensor:
@@ -62,16 +63,24 @@ class Tensor:
     T = property(lambda self: self.transpose())
 
     def numpy(self):
+        reading(".numpy()")
         return self._data.copy()
 
     def item(self):
+        reading(".item()")
         return self._data.item()
 
     def __float__(self):
+        reading("float()")
         return float(self._one_element("float"))
 
     def __int__(self):
+        reading("int()")
         return int(self._one_element("int"))
+
+    def __bool__(self):
+        reading("bool()")
+        return len(self) > 0        # as before: Python's default for a sized object
 
     def _one_element(self, what):
         if self._data.size != 1:
@@ -250,7 +259,7 @@ def apply(rule, *inputs, params=()):
         raise AnomalyError(f"{rule.name}{where(state.scope)}: forward produced NaN or Inf "
                            f"from inputs of shapes {[a.shape for a in arrays]}.")
     if not (state.grad_enabled and any(t.requires_grad for t in tensors)):
-        return _result(out, None)
+        return _seen(rule, tensors, params, aux, _result(out, None))
     env, holds = {}, ()
     for name, t, x in zip(rule.inputs, tensors, arrays):
         if name in rule.shape_only:
@@ -265,7 +274,14 @@ def apply(rule, *inputs, params=()):
     parents = tuple((t.node or t) if t.requires_grad else None for t in tensors)
     node = Node(rule, parents, env, dict(zip(rule.params, params)),
                 tuple(x.shape for x in arrays), holds)
-    return _result(out, node)
+    return _seen(rule, tensors, params, aux, _result(out, node))
+
+
+def _seen(rule, tensors, params, aux, result):
+    """``result``, after showing the op to compile's tracer when one runs (tracing.py)."""
+    if _tracing.tracer is not None:
+        _tracing.tracer.op(rule, tensors, params, aux, result)
+    return result
 
 
 def _result(data, node):
@@ -289,6 +305,7 @@ def matmul(a, b):
 
 
 def _compare(op, a, b):
+    reading("a comparison")     # a mask of traced values would be frozen into the program
     a, b = _operands((a, b))
     return _result(op(a._data, b._data), None)
 
