@@ -73,7 +73,8 @@ def plan(prog, loop, external):
         elif all(c[0] == "E" for c in classes) and _invariant(loop.params[j]):
             pl.place[j] = "inv"
         elif not rec[j] and all(c[0] != "L" or pl.place[c[1]] in ("inv", "pre")
-                                for c in classes) and _batchable(prog, loop, j, pl):
+                                for c in classes + tuple(_param_classes(loop.params[j]))) \
+                and _batchable(prog, loop, j, pl):
             pl.place[j] = "pre"
         else:
             pl.place[j] = "loop"
@@ -113,6 +114,11 @@ def _invariant(params):
 
 
 def _batchable(prog, loop, j, pl):
+    """Can body op j run on all steps at once? (A view it reads must stack too.)"""
+    for c in loop.ins[j] + tuple(_param_classes(loop.params[j])):
+        if c[0] == "L" and prog.ops[loop.op(c[1], 0)].rule.name == "view" \
+                and pl.place.get(c[1]) != "pre":
+            return False
     return batch.can_stack(prog, loop, j, pl)
 
 

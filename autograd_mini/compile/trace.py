@@ -362,15 +362,20 @@ def basic_index(base, a):
             starts[k], offset = divmod(offset, base.strides[k])
     if offset:
         return None
-    index, j = [], 0
-    for k in range(base.ndim):
-        if j < a.ndim and a.strides[j] == base.strides[k] and a.ndim - j <= base.ndim - k \
+    # a's axes are base's kept axes, matched from the last one (trailing axes are the
+    # ones indexing keeps); the others take one position (an int)
+    index, j = [], a.ndim - 1
+    for k in range(base.ndim - 1, -1, -1):
+        if j >= 0 and a.strides[j] == base.strides[k] and j <= k \
                 and starts[k] + a.shape[j] <= base.shape[k]:
             full = starts[k] == 0 and a.shape[j] == base.shape[k]
             index.append(slice(None) if full else slice(starts[k], starts[k] + a.shape[j]))
-            j += 1
+            j -= 1
         else:
             index.append(starts[k])
+    if j >= 0:
+        return None
+    index.reverse()
     while index and index[-1] == slice(None):
         index.pop()
     index = tuple(index)
