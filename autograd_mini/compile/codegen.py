@@ -79,6 +79,8 @@ def show_params(value, sub=False):
     if isinstance(value, tuple):
         if sub:
             return ", ".join(show_params(v, True) for v in value) or "()"
+        if any(isinstance(v, slice) or v is Ellipsis for v in value):
+            return "np.s_[" + ", ".join(show_params(v, True) for v in value) + "]"
         return "(" + ", ".join(show_params(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, slice):
         parts = ["" if x is None else show_params(x) for x in (value.start, value.stop)]
@@ -284,7 +286,11 @@ class Gen:
         if isinstance(p, tuple) and any(isinstance(q, (Aff, RefC, Ref, tuple, slice))
                                         for q in p):
             inner = ", ".join(self.pshow(q, loop, mode, True, shift) for q in p)
-            return inner if sub else f"({inner}{',' if len(p) == 1 else ''})"
+            if sub:
+                return inner
+            if any(isinstance(q, slice) or q is Ellipsis for q in p):
+                return f"np.s_[{inner}]"
+            return f"({inner}{',' if len(p) == 1 else ''})"
         if isinstance(p, slice) and any(isinstance(q, Aff) for q in (p.start, p.stop, p.step)):
             parts = [("" if q is None else self.pshow(q, loop, mode, False, shift))
                      for q in (p.start, p.stop, p.step)]

@@ -87,7 +87,7 @@ class Entry:
     """One signature's program: its generated functions and what it reads each call."""
 
     def __init__(self, prog, source, const):
-        self.prog, self.source = prog, source
+        self.prog, self.source, self.consts = prog, source, const
         ns = {}
         exec(compile(source, "<autograd_mini.compile>", "exec"), ns)
         self.forward, self.backward = ns["program"](const)
