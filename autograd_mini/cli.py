@@ -13,6 +13,8 @@ SUBCOMMANDS = [
      "each source's hand formulas vs autodiff vs finite differences"),
     ("render", "visualize.cli", "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
     ("train", "models.train_cli", "train a character language model on a text"),
+    ("derive", "autograd_mini.compile.derive_cli",
+     "print the generated backward program of a model's loss"),
 ]
 
 
