@@ -3,6 +3,7 @@
     from autograd_mini import Tensor, no_grad, scope, softmax_cross_entropy, gradcheck, jacobian
 """
 from .checks import gradcheck, jacobian, numerical_jacobian
+from .compile import TracingError, compile
 from .context import detect_anomaly, no_grad, scope
 from .errors import (AnomalyError, AutogradError, DTypeError, GraphFreedError, RuleError,
                      ShapeError, TargetError)
@@ -13,5 +14,6 @@ from .tensor import Tensor, apply
 __all__ = ["Tensor", "no_grad", "scope", "detect_anomaly", "softmax_cross_entropy", "stack",
            "concat", "gradcheck", "jacobian", "numerical_jacobian", "register", "unregister",
            "apply", "Rule", "RULES", "AutogradError", "ShapeError", "DTypeError",
-           "GraphFreedError", "AnomalyError", "RuleError", "TargetError"]
+           "GraphFreedError", "AnomalyError", "RuleError", "TargetError", "compile",
+           "TracingError"]
 __version__ = "0.1.0"

@@ -17,6 +17,8 @@ SUBCOMMANDS = [
     ("render", "autograd_mini.visualize.cli",
      "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
     ("train", "autograd_mini.models.train_cli", "train a character language model on a text"),
+    ("derive", "autograd_mini.models.derive_cli",
+     "print the generated backward program of a model's loss"),
 ]
 
 

@@ -13,6 +13,7 @@ from .context import scope_of_none, state
 from .errors import AnomalyError, DTypeError, ShapeError, where
 from .locks import hold
 from .tape import Node, backward
+from .tracing import current as _tracing, reading
 
 
 class Tensor:
@@ -65,21 +66,30 @@ class Tensor:
     is_leaf = property(lambda self: self.node is None)
     @property
     def T(self):
-        if self.node is None and self.requires_grad and state.grad_enabled:
+        if (self.node is None and self.requires_grad and state.grad_enabled
+                and _tracing.tracer is None):       # (compile's tracer sees every op)
             return parameter_transpose(self)
         return self.transpose()
 
     def numpy(self):
+        reading(".numpy()")
         return self._data.copy()
 
     def item(self):
+        reading(".item()")
         return self._data.item()
 
     def __float__(self):
+        reading("float()")
         return float(self._one_element("float"))
 
     def __int__(self):
+        reading("int()")
         return int(self._one_element("int"))
+
+    def __bool__(self):
+        reading("bool()")
+        return len(self) > 0        # as before: Python's default for a sized object
 
     def _one_element(self, what):
         if self._data.size != 1:
@@ -275,9 +285,9 @@ def apply(rule, *inputs, params=()):
                            f"from inputs of shapes {[a.shape for a in arrays]}.")
     parents = [(t.node or t) if t.requires_grad else None for t in tensors]
     if not state.grad_enabled or parents.count(None) == len(parents):
-        return _result(out, None)
-    params = dict(zip(rule.params, params)) if params else NOTHING
-    env, holds = dict(params) if params else {}, []
+        return _seen(rule, tensors, params, aux, _result(out, None))
+    named = dict(zip(rule.params, params)) if params else NOTHING
+    env, holds = dict(named) if params else {}, []
     for k, name in rule.kept_inputs:
         x = arrays[k]
         if name in rule.shape_only:
@@ -291,9 +301,16 @@ def apply(rule, *inputs, params=()):
         env["out"] = out
     if rule.aux:
         env[rule.aux] = aux
-    node = Node(rule, tuple(parents), env or NOTHING, params,
+    node = Node(rule, tuple(parents), env or NOTHING, named,
                 tuple([x.shape for x in arrays]), holds and tuple(holds))
-    return _result(out, node)
+    return _seen(rule, tensors, params, aux, _result(out, node))
+
+
+def _seen(rule, tensors, params, aux, result):
+    """``result``, after showing the op to compile's tracer when one runs (tracing.py)."""
+    if _tracing.tracer is not None:
+        _tracing.tracer.op(rule, tensors, params, aux, result)
+    return result
 
 
 NOTHING = MappingProxyType({})      # what a node keeps that saves nothing: one shared, frozen
@@ -324,6 +341,7 @@ _PRODUCTS = {(False, False): R.MATMUL, (False, True): R.MATVEC, (True, False): R
 
 
 def _compare(op, a, b):
+    reading("a comparison")     # a mask of traced values would be frozen into the program
     a, b = _operands((a, b))
     return _result(op(a._data, b._data), None)
 

@@ -17,6 +17,7 @@ import numpy as np
 from .workload import PARAMS, SCALING_SIZE, problem
 
 IMPLS = {"numpy": "benchmarks.impl_numpy", "autograd_mini": "benchmarks.impl_autograd_mini",
+         "compiled": "benchmarks.impl_compiled", "hoisted": "benchmarks.impl_hoisted",
          "torch": "benchmarks.impl_torch"}
 
 

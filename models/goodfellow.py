@@ -79,7 +79,7 @@ class GoodfellowRNN:
                 a = probe(f"a({t})", (b + W @ h + U @ xt).named(f"a({t})"))
                 h = probe(f"h({t})", a.tanh().named(f"h({t})")).retain_grad()
                 o = probe(f"o({t})", (c + V @ h).named(f"o({t})")).retain_grad()
-                L = probe(f"L({t})", softmax_cross_entropy(o, int(y[t - 1])).named(f"L({t})"))
+                L = probe(f"L({t})", softmax_cross_entropy(o, y[t - 1]).named(f"L({t})"))
             loss = L if loss is None else loss + L
             run.a.append(a)
             run.h.append(h)

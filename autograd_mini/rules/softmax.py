@@ -26,8 +26,13 @@ def _softmax_cross_entropy(o, y, reduction):
     s = e.sum(axis=-1, keepdims=True)
     if y.dtype.kind in "iu":
         # -log softmax(o)[y] = log s - z[y]: only the picked entries, not all of log p
-        rows = np.arange(y.size).reshape(y.shape)
-        nll = np.log(s[..., 0]) - z[rows, y] if o.ndim == 2 else np.log(s[0]) - z[y]
+        if o.ndim == 1:
+            picked = z[y]
+        elif o.ndim == 2:
+            picked = z[np.arange(len(y)), y]
+        else:                                       # (compile batches the steps: (T, B, C))
+            picked = np.take_along_axis(z, y[..., None], axis=-1)[..., 0]
+        nll = np.log(s[..., 0]) - picked
     else:
         nll = -(y * (z - np.log(s))).sum(axis=-1)
     if reduction == "mean":

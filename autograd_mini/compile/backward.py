@@ -1,0 +1,372 @@
+"""The backward half of code generation: the program's ops in reverse, each VJP formula
+written out with its operands' names (see codegen.py for the forward half and the names).
+
+Gradients are summed where they arrive, as the engine's backward does: into a variable
+``dW`` for a value outside loops, into a row ``dh[t]`` of a buffer for a loop value kept
+per step, or into a temporary of the step. A loop runs backwards over t; an op's gradient
+into a loop-invariant or hoisted input is *deferred* to after the loop, where it is one
+product (or one sum) over the stacked steps.
+"""
+import numpy as np
+
+from . import batch
+from .codegen import dummy, render
+from .reroll import Aff, RefC
+from .trace import Ref
+
+
+class Backward:
+    def __init__(self, gen):
+        self.gen, self.prog, self.vals = gen, gen.prog, gen.vals
+        self.gvar = {}              # gradient key -> variable name
+        self.temps = set()          # step temporaries assigned so far in this loop body
+        self.lines = gen.bwd
+
+    # ------------------------------------------------------------------ accumulate
+    def key(self, v):
+        where = self.gen.where.get(v)
+        if where is None:
+            return v
+        loop, j, k, slot = where
+        if self.gen.plans[loop.id].place[j] in ("inv", "reduce"):
+            return ("I", loop.id, j, slot)
+        return ("B", loop, j, k, slot)
+
+    def gname(self, key, wish):
+        if key not in self.gvar:
+            self.gvar[key] = self.gen.names.make("d" + wish)
+        return self.gvar[key]
+
+    def acc(self, key, wish, shape, dtype, text, lines, pre=None):
+        """Add ``text`` into the gradient variable of ``key`` (``pre``: inside a loop, the
+        lines before it, where a first zero goes)."""
+        fresh = key not in self.gvar
+        name = self.gname(key, wish)
+        if fresh and pre is not None:
+            pre.append(f"{name} = np.zeros({shape}, np.{np.dtype(dtype).name})")
+            fresh = False
+        lines.append(f"{name} = {text}" if fresh else f"{name} = {name} + {text}")
+
+    def into(self, v, text, lines, pre=None):
+        """Add ``text`` into the gradient of value v, read outside loops (or invariant)."""
+        key = self.key(v)
+        if key[0] == "B" if isinstance(key, tuple) else False:
+            _, loop, j, k, slot = key
+            buf = self.gen.alloc(loop, j, slot, grad=True)
+            lines.append(f"{buf}[{self.gen.row(loop, loop.base + k)}] += {text}")
+            return
+        wish = self.gen.sref(v) if not isinstance(key, tuple) else \
+            self.gen.loop_name(self.gen.loops[key[1]], key[2], key[3])
+        val = self.vals[v]
+        self.acc(key, _ident(wish), val.shape, val.dtype, text, lines, pre)
+
+    def grad_of(self, v):
+        return self.gvar.get(self.key(v))
+
+    # ------------------------------------------------------------------ formulas
+    def vjp(self, rule, m, env, g, target, override=None):
+        """The gradient into input m as source text, summed to ``target`` (shape, text)
+        when the formula's result is larger (broadcasting, or the steps' axis)."""
+        texts, arrays, shapes = env
+        formula = override or rule.vjp(m).expr
+        names = dict(texts, g=g[0], i=str(m))
+        raw = {"index": names.pop("index_raw")} if "index_raw" in names else {}
+        text = render(formula, names, shapes=shapes, raw=raw)
+        probe = dict(arrays, g=g[1], i=m)
+        with np.errstate(all="ignore"):
+            got = batch.probe_shape(formula, probe)
+        if got != target[0]:
+            text = f"unbroadcast({text}, {target[1]})"
+        return text
+
+    def env(self, op, loop, j, mode, form=None, m_fold=None):
+        """(name -> source text, name -> dummy array, name -> shape text) for op's
+        inputs, result, aux value and parameters."""
+        gen, rule = self.gen, op.rule
+        texts, arrays, shapes = {}, {}, {}
+        stack = mode == "stack"
+        folds = form.folds.get(m_fold, {}) if form is not None else {}
+        for m, v in enumerate(op.ins):
+            name = rule.inputs[0] if rule.variadic else rule.inputs[m]
+            if loop is None:
+                t, st = gen.sref(v), False
+            else:
+                c = loop.ins[j][m]
+                t = gen.cref(loop, c, mode)
+                st = stack and batch._class_stacked(c, gen.plans[loop.id])
+            shape = self.vals[v].shape
+            a = dummy(((loop.n,) if st else ()) + shape, self.vals[v].dtype)
+            s = gen.stacked_shape(loop, shape) if st else str(tuple(shape))
+            if name in folds:
+                t, a = f"{t}.reshape{folds[name]}", a.reshape(folds[name])
+            if rule.variadic:
+                texts.setdefault(name, []).append(t)
+                arrays.setdefault(name, []).append(a)
+            else:
+                texts[name], arrays[name], shapes[name] = t, a, s
+        if rule.variadic:
+            texts = {k: "[" + ", ".join(x) + "]" for k, x in texts.items()}
+        for slot, o in enumerate(op.outs):
+            name = rule.aux if slot else "out"
+            if loop is None:
+                t = gen.sref(o)
+            else:
+                pl = gen.plans[loop.id]
+                t = gen.lref(loop, j, slot, mode, 0)
+                if pl.place[j] == "inv":
+                    t = gen.loop_name(loop, j, slot)
+            st = stack
+            a = dummy(((loop.n,) if st else ()) + self.vals[o].shape, self.vals[o].dtype)
+            texts[name], arrays[name] = t, a
+        params = form.params if form is not None else dict(zip(rule.params, loop.params[j]
+                                                              if loop else op.params))
+        for p in rule.params:
+            value = params[p]
+            texts[p] = gen.pshow(value, loop, mode) if loop else gen.pshow(value, None, None)
+            arrays[p] = self.dummy_param(value, loop, stack)
+        if "index" in rule.params:
+            value = params["index"]
+            texts["index_raw"] = gen.pshow(value, loop, mode, True) if loop else \
+                gen.pshow(value, None, None, True)
+        return texts, arrays, shapes
+
+    def dummy_param(self, p, loop, stack):
+        if isinstance(p, Aff):
+            return p.a
+        if isinstance(p, (RefC, Ref)):
+            c = p.c if isinstance(p, RefC) else ("E", p.v)
+            v = self.class_value(loop, c)
+            st = stack and batch._class_stacked(c, self.gen.plans[loop.id]) if loop else False
+            return dummy(((loop.n,) if st else ()) + self.vals[v].shape, self.vals[v].dtype)
+        if isinstance(p, tuple):
+            return tuple(self.dummy_param(q, loop, stack) for q in p)
+        if isinstance(p, slice):
+            return slice(*(self.dummy_param(q, loop, stack) for q in (p.start, p.stop, p.step)))
+        return p
+
+    def class_value(self, loop, c):
+        """A value (of the last step) that class c stands for."""
+        if c[0] == "E":
+            return c[1]
+        if c[0] == "L":
+            return self.prog.ops[loop.op(c[1], loop.n - 1)].outs[c[2]]
+        if c[0] == "C":
+            return self.prog.ops[loop.op(c[2], loop.n - 1)].outs[c[3]]
+        _, other, j, slot, _ = c
+        return self.prog.ops[other.op(j, other.n - 1)].outs[slot]
+
+    # ------------------------------------------------------------------ the walk
+    def generate(self, order):
+        loss = self.prog.outputs[0]
+        if self.vals[loss].grad:
+            self.into(loss, "g", self.lines)
+        for item in reversed(order):
+            if isinstance(item, int):
+                self.straight(self.prog.ops[item])
+            else:
+                self.loop(item)
+        grads = []
+        for v in self.prog.grad_leaves:
+            name = self.gvar.get(self.key(v))
+            val = self.vals[v]
+            grads.append(name or f"np.zeros({tuple(val.shape)}, np.{val.dtype.name})")
+        self.lines.append(f"return ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+
+    def straight(self, op):
+        if self.gen.is_view(op):
+            return
+        g = self.grad_of(op.outs[0])
+        if g is None:
+            return
+        steps = self.gen.all_steps(op)
+        if steps is not None:
+            self.all_steps(op, g)
+            return
+        out = self.vals[op.outs[0]]
+        texts, arrays, shapes = self.env(op, None, None, "straight")
+        for m, v in enumerate(op.ins):
+            if not (op.flows[m] and self.vals[v].grad):
+                continue
+            shape = self.vals[v].shape
+            text = self.vjp(op.rule, m, (texts, arrays, shapes), (g, dummy(out.shape, out.dtype)),
+                            (shape, str(tuple(shape))))
+            self.lines.append(f"# {op.rule.vjp_text(m)}")
+            self.into(v, text, self.lines)
+
+    def all_steps(self, op, g):
+        loop, j, _, slot = self.gen.where[op.ins[0]]
+        buf = self.gen.alloc(loop, j, slot, grad=True)
+        axis = dict(zip(op.rule.params, op.params))["axis"]
+        if op.rule.name == "stack":
+            text = f"np.moveaxis({g}, {axis}, 0)" if axis else g
+        else:
+            text = f"np.stack(np.split({g}, {self.gen.n_text(loop)}, axis={axis}))"
+        self.lines.append(f"# {op.rule.vjp_text(0)}, for every step at once")
+        self.lines.append(f"{buf}[{loop.base}:] += {text}")
+
+    # ------------------------------------------------------------------ loops
+    def loop(self, loop):
+        gen, pl = self.gen, self.gen.plans[loop.id]
+        body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
+        lines = self.lines
+        lines.append(f"# loop {loop.id}, backwards")
+        for j in range(loop.P - 1, -1, -1):
+            if pl.place[j] == "reduce":
+                g = self.gvar.get(("I", loop.id, j, 0))
+                if g is None:
+                    continue
+                m = pl.reduce[j]
+                lines.append("# add: dA = g; dB = g, for every step")
+                self.into_class(loop, loop.ins[j][m], g, "stack", lines)
+                init = loop.init.get((j, 0, -1))
+                if init is not None and init[0] == "E" and self.vals[init[1]].grad:
+                    self.into(init[1], g, lines)
+            elif pl.place[j] == "post":
+                self.stacked(loop, j, body[j], lines)
+        step, pre = [], []
+        self.temps = set()
+        for j in range(loop.P - 1, -1, -1):
+            if pl.place[j] == "loop":
+                self.step(loop, j, body[j], step, pre)
+        lines += pre
+        if step:
+            n = gen.n_text(loop)
+            top = n if loop.base == 1 else f"{n} + {loop.base - 1}"
+            lines.append(f"for t in range({top}, {loop.base - 1}, -1):")
+            lines += ["    " + x for x in step]
+        for j in range(loop.P - 1, -1, -1):
+            for m in range(len(body[j].ins)):
+                if pl.deferred.get((j, m)):
+                    self.deferred(loop, j, m, body[j], lines)
+        for (j, slot, row), c in sorted(loop.init.items(), key=lambda kv: kv[0], reverse=True):
+            key = ("g", loop.id, j, slot)
+            if key in gen.bufname and pl.place[j] != "reduce" and self.wants(loop, c):
+                self.into_class(loop, c, f"{gen.bufname[key]}[{loop.base + row}]", "step",
+                                lines)
+        for j in range(loop.P - 1, -1, -1):
+            if pl.place[j] == "pre":
+                self.stacked(loop, j, body[j], lines)
+        for j in range(loop.P - 1, -1, -1):
+            if pl.place[j] == "inv":
+                self.invariant(loop, j, body[j], lines)
+
+    def wants(self, loop, c):
+        return self.vals[self.class_value(loop, c)].grad
+
+    def g_of(self, loop, j, mode):
+        """The gradient on body op j's result, at step t or for every step."""
+        gen, pl = self.gen, self.gen.plans[loop.id]
+        if pl.place[j] == "inv":
+            return self.gvar.get(("I", loop.id, j, 0))
+        if pl.gstacked[j]:
+            buf = gen.alloc(loop, j, 0, grad=True)
+            return f"{buf}[t]" if mode == "step" else f"{buf}[{loop.base}:]"
+        name = self.gvar.get(("T", loop.id, j))
+        return name if name in self.temps else None
+
+    def into_class(self, loop, c, text, mode, lines, pre=None, shift=0):
+        gen = self.gen
+        if c[0] == "E":
+            if self.vals[c[1]].grad:
+                self.into(c[1], text, lines, pre)
+            return
+        if c[0] == "O":
+            _, other, j, slot, aff = c
+            buf = gen.alloc(other, j, slot, grad=True)
+            row = Aff(aff.a + other.base, aff.b)
+            rows = gen.aff_text(row, loop) if mode == "step" else gen.aff_slice(row, loop)
+            lines.append(f"{buf}[{rows}] += {text}")
+            return
+        j, slot, d = (c[1], c[2], 0) if c[0] == "L" else (c[2], c[3], c[1])
+        pl = gen.plans[loop.id]
+        v = self.prog.ops[loop.op(j, loop.n - 1)].outs[slot]
+        if not self.vals[v].grad:
+            return
+        if pl.place[j] == "inv":
+            val = self.vals[v]
+            self.acc(("I", loop.id, j, slot), gen.loop_name(loop, j, slot), val.shape,
+                     val.dtype, text, lines, pre)
+            return
+        if pl.gstacked[j] or d:
+            buf = gen.alloc(loop, j, slot, grad=True)
+            if mode == "step":
+                rows = "t" if not d else f"t - {d}"
+            else:
+                rows = f"{loop.base - d}:{-d if d else ''}"
+            lines.append(f"{buf}[{rows}] += {text}")
+            return
+        key = ("T", loop.id, j)
+        name = self.gname(key, gen.loop_name(loop, j, slot))
+        lines.append(f"{name} = {name} + {text}" if name in self.temps else f"{name} = {text}")
+        self.temps.add(name)
+
+    def target(self, loop, c, mode):
+        """(shape, shape text) that the gradient into class c must have."""
+        v = self.class_value(loop, c)
+        shape = tuple(self.vals[v].shape)
+        if mode == "stack" and batch._class_stacked(c, self.gen.plans[loop.id]):
+            return (loop.n,) + shape, self.gen.stacked_shape(loop, shape)
+        return shape, str(shape)
+
+    def step(self, loop, j, op, lines, pre):
+        if self.gen.is_view(op) or not any(op.flows):
+            return
+        g = self.g_of(loop, j, "step")
+        if g is None:
+            return
+        pl = self.gen.plans[loop.id]
+        env = self.env(op, loop, j, "step")
+        out = self.vals[op.outs[0]]
+        for m, c in enumerate(loop.ins[j]):
+            if not op.flows[m] or pl.deferred.get((j, m)) or not self.wants(loop, c):
+                continue
+            text = self.vjp(op.rule, m, env, (g, dummy(out.shape, out.dtype)),
+                            self.target(loop, c, "step"))
+            lines.append(f"# {op.rule.vjp_text(m)}")
+            self.into_class(loop, c, text, "step", lines, pre)
+
+    def stacked(self, loop, j, op, lines, only=None):
+        if self.gen.is_view(op) or not any(op.flows):
+            return
+        g = self.g_of(loop, j, "stack")
+        if g is None:
+            return
+        form = batch.form(self.prog, loop, j, self.gen.plans[loop.id])
+        out = self.vals[op.outs[0]]
+        for m, c in enumerate(loop.ins[j]):
+            if only is not None and m != only:
+                continue
+            if not op.flows[m] or not self.wants(loop, c):
+                continue
+            env = self.env(op, loop, j, "stack", form, m)
+            gm, gd = g, dummy((loop.n,) + out.shape, out.dtype)
+            fold = form.folds.get(m, {}).get("g")
+            if fold:
+                gm, gd = f"{g}.reshape{fold}", gd.reshape(fold)
+            text = self.vjp(op.rule, m, env, (gm, gd), self.target(loop, c, "stack"),
+                            form.vjp.get(m))
+            note = "summed over t" if m in form.vjp or fold else "every step at once"
+            lines.append(f"# {op.rule.vjp_text(m)}   ({note})")
+            self.into_class(loop, c, text, "stack", lines)
+
+    def deferred(self, loop, j, m, op, lines):
+        self.stacked(loop, j, op, lines, only=m)
+
+    def invariant(self, loop, j, op, lines):
+        g = self.gvar.get(("I", loop.id, j, 0))
+        if g is None:
+            return
+        env = self.env(op, loop, j, "step")
+        out = self.vals[op.outs[0]]
+        for m, c in enumerate(loop.ins[j]):
+            if not op.flows[m] or not self.wants(loop, c):
+                continue
+            text = self.vjp(op.rule, m, env, (g, dummy(out.shape, out.dtype)),
+                            self.target(loop, c, "step"))
+            lines.append(f"# {op.rule.vjp_text(m)}")
+            self.into_class(loop, c, text, "step", lines)
+
+
+def _ident(text):
+    import re
+    return re.sub(r"\W", "_", text)

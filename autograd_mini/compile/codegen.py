@@ -1,0 +1,553 @@
+"""Code generation: a traced, re-rolled, hoisted program as readable NumPy source.
+
+The source defines ``program(const)``, which allocates every buffer once and returns two
+functions: ``forward(<arguments>, <parameters>)`` -> (outputs, saved) and
+``backward(g, *saved)`` -> the gradients of the leaves. A loop value has a buffer with a
+row per step (``h[t]``, rows before the first step hold initial values: ``h[0]`` is
+h(0)); a gradient line is the rule's formula with the names filled in, and its comment
+is the formula as the registry states it. The helpers the formulas use are pasted in
+from autograd_mini.formulas (and the softmax rules' forwards from their module), so the
+text runs with NumPy alone.
+"""
+import ast
+import builtins
+import inspect
+import keyword
+import re
+
+import numpy as np
+
+from .. import formulas
+from ..rules import softmax as softmax_rules
+from . import batch
+from .reroll import Aff, RefC
+from .trace import VIEW, Ref
+
+_HELPERS = None
+
+
+def helpers():
+    """name -> function, for every helper a generated line may call."""
+    global _HELPERS
+    if _HELPERS is None:
+        found = {n: f for n, f in formulas.NUMPY.items() if n != "np"}
+        found["_is_basic"] = formulas._is_basic
+        for n in ("_softmax", "_log_softmax", "_softmax_cross_entropy"):
+            found[n] = getattr(softmax_rules, n)
+        found["softmax_cross_entropy_steps"] = batch.softmax_cross_entropy_steps
+        found["per_example_steps"] = batch.per_example_steps
+        _HELPERS = found
+    return _HELPERS
+
+
+def namespace():
+    ns = dict(helpers())
+    ns["np"] = np
+    return ns
+
+
+RESERVED = {"np", "T", "t", "g", "const", "program", "forward", "backward", "saved"}
+
+
+class Names:
+    """Unique Python identifiers, made from the user's names where there are any."""
+
+    def __init__(self):
+        self.taken = set(RESERVED) | set(helpers()) | set(dir(builtins)) | \
+            set(keyword.kwlist)
+
+    def make(self, wish):
+        base = re.sub(r"\(.*\)$|\[.*\]$", "", wish or "v").strip()
+        base = re.sub(r"\W", "_", base) or "v"
+        if base[0].isdigit():
+            base = "v" + base
+        name, k = base, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}{k}"
+        self.taken.add(name)
+        return name
+
+
+_SHORT = {"matmul": "mm", "matvec": "mv", "vecmat": "vm", "add": "add", "sub": "sub",
+          "mul": "mul", "div": "div", "softmax_cross_entropy": "L", "getitem": "sel",
+          "transpose": "tr", "concat": "cat", "stack": "stk", "reshape": "rs"}
+
+
+def show_params(value, sub=False):
+    """A parameter as source text (``sub``: inside a subscript, slices as ``a:b``)."""
+    if isinstance(value, tuple):
+        if sub:
+            return ", ".join(show_params(v, True) for v in value) or "()"
+        if any(isinstance(v, slice) or v is Ellipsis for v in value):
+            return "np.s_[" + ", ".join(show_params(v, True) for v in value) + "]"
+        return "(" + ", ".join(show_params(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, slice):
+        parts = ["" if x is None else show_params(x) for x in (value.start, value.stop)]
+        text = ":".join(parts) + ("" if value.step is None else f":{value.step}")
+        return text if sub else f"np.s_[{text}]"
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, (np.integer, np.floating)):
+        return repr(value.item())
+    if isinstance(value, np.dtype):
+        return f"np.{value.name}"
+    return repr(value)
+
+
+def render(text, names, shapes=(), raw=()):
+    """``text`` (a formula or forward) with each name replaced by its source expression.
+
+    names: {name: expression text}; shapes: {name: shape text} for ``x.shape``; raw:
+    names whose text is only valid inside a subscript (an index), shown as np.s_ elsewhere."""
+    tree = ast.parse(text, mode="eval")
+
+    class Fill(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            if node.attr == "shape" and isinstance(node.value, ast.Name) \
+                    and node.value.id in shapes:
+                return ast.parse(shapes[node.value.id], mode="eval").body
+            return self.generic_visit(node)
+
+        def visit_Subscript(self, node):
+            if isinstance(node.slice, ast.Name) and node.slice.id in raw:
+                node.value = self.visit(node.value)
+                node.slice = ast.parse(f"_[{raw[node.slice.id]}]", mode="eval").body.slice
+                return node
+            return self.generic_visit(node)
+
+        def visit_Name(self, node):
+            if node.id in names:
+                return ast.parse(names[node.id], mode="eval").body
+            return node
+
+    return ast.unparse(Fill().visit(tree))
+
+
+def uses(text, name):
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def literal(a):
+    """Source text for a small constant array (a scalar), or None."""
+    if a.ndim == 0:
+        x = a.item()
+        if isinstance(x, float) and not np.isfinite(x):
+            return None
+        return repr(x)
+    return None
+
+
+def dummy(shape, dtype):
+    """An array shaped like a value, for checking a formula's result shape at build time."""
+    dtype = np.dtype(dtype)
+    return np.zeros(shape, dtype) if dtype.kind in "iub" else np.ones(shape, dtype)
+
+
+class Gen:
+    """Writes the source of one program: its loops (re-rolled, hoisted), then the rest."""
+
+    def __init__(self, prog, loops, plans, argnames, title):
+        self.prog, self.loops, self.plans = prog, loops, plans
+        self.vals, self.title = prog.vals, title
+        self.names = Names()
+        self.where = {}
+        for loop in loops:
+            for k in range(loop.n):
+                for j in range(loop.P):
+                    for slot, o in enumerate(prog.ops[loop.op(j, k)].outs):
+                        self.where[o] = (loop, j, k, slot)
+        self.vname, self.bufname, self.consts = {}, {}, {}
+        self.program_lines, self.fwd, self.bwd = [], [], []
+        self.gname, self.gzero, self.locals = {}, [], set()
+        self.sym = {}
+        for loop in loops:
+            if loop.n not in self.sym.values():
+                self.sym[loop.id] = "T" if not self.sym else f"T{len(self.sym) + 1}"
+            else:
+                self.sym[loop.id] = next(s for i, s in self.sym.items()
+                                         if loops[i].n == loop.n)
+        for v in prog.args:
+            self.vname[v] = self.names.make(argnames[self.vals[v].src])
+        for v in prog.params + prog.states:
+            self.vname[v] = self.names.make(self.vals[v].name or "param")
+        self.inputs = [self.vname[v] for v in prog.args + prog.params + prog.states]
+        self.locals.update(self.inputs)
+
+    # ------------------------------------------------------------------ names
+    def n_text(self, loop):
+        return self.sym[loop.id]
+
+    def num(self, x, loop):
+        """An int near the loop's count written relative to it (T - 1), else as it is."""
+        n = loop.n
+        if abs(x - n) < abs(x):
+            d = x - n
+            return self.n_text(loop) + ("" if d == 0 else f" + {d}" if d > 0 else f" - {-d}")
+        return str(x)
+
+    def row(self, loop, x):
+        return self.num(x, loop)
+
+    def value_name(self, v):
+        """The identifier of a value outside loops (made on first use)."""
+        if v not in self.vname:
+            val = self.vals[v]
+            if val.kind in ("const",):
+                name = self.names.make(val.name or "const")
+                self.consts[name] = val.src
+                self.program_lines.append(f"{name} = const[{name!r}]")
+            else:
+                op = self.prog.ops[val.src]
+                slot = op.outs.index(v)
+                wish = (op.rule.aux if slot else op.name) or _SHORT.get(op.rule.name,
+                                                                        op.rule.name)
+                name = self.names.make(wish)
+                self.locals.add(name)
+            self.vname[v] = name
+        return self.vname[v]
+
+    def loop_name(self, loop, j, slot):
+        key = (loop.id, j, slot)
+        if key not in self.bufname:
+            op = self.prog.ops[loop.op(j, loop.n - 1)]
+            wish = (op.rule.aux if slot else op.name) or _SHORT.get(op.rule.name, op.rule.name)
+            self.bufname[key] = self.names.make(wish)
+        return self.bufname[key]
+
+    # ------------------------------------------------------------------ references
+    def sref(self, v):
+        """Source text for value v read outside any loop (or as a loop-invariant)."""
+        val = self.vals[v]
+        if v in self.where:
+            loop, j, k, slot = self.where[v]
+            pl = self.plans[loop.id]
+            if pl.place[j] in ("inv", "reduce"):
+                return self.loop_name(loop, j, slot)
+            if self.is_view(self.prog.ops[loop.op(j, k)]):
+                return self.view_text(self.prog.ops[loop.op(j, k)], None, None)
+            return f"{self.loop_name(loop, j, slot)}[{self.row(loop, loop.base + k)}]"
+        if val.kind == "const":
+            text = literal(val.src)
+            if text is not None:
+                return text
+        if val.kind == "op" and self.is_view(self.prog.ops[val.src]):
+            return self.view_text(self.prog.ops[val.src], None, None)
+        return self.value_name(v)
+
+    @staticmethod
+    def is_view(op):
+        return op.rule is VIEW
+
+    def view_text(self, op, loop, mode, index=None, shift=0):
+        """An argument view, written where it is read (no buffer)."""
+        x = self.sref(op.ins[0])
+        if index is None:
+            return f"{x}[{show_params(op.params[0], True)}]"
+        if mode == "step":
+            return f"{x}[{self.pshow(index, loop, 'step', True, shift)}]"
+        parts = index if isinstance(index, tuple) else (index,)
+        axis = next(k for k, p in enumerate(parts) if isinstance(p, Aff) and p.b != 0)
+        text = f"{x}[{self.pshow(parts, loop, 'stack', True, shift)}]"
+        return text if axis == 0 else f"np.moveaxis({text}, {axis}, 0)"
+
+    def aff_text(self, aff, loop, shift=0):
+        """a + b*k at the step t of the loop (k = t - base - shift)."""
+        if aff.b == 0:
+            return str(aff.a)
+        c0 = aff.a - aff.b * (loop.base + shift)
+        tb = "t" if aff.b == 1 else "-t" if aff.b == -1 else f"{aff.b} * t"
+        if c0 == 0:
+            return tb
+        c = self.num(c0, loop)
+        if aff.b == -1:
+            return f"{c} - t"
+        return f"t + {c}" if c0 > 0 else f"t - {-c0}"
+
+    def aff_slice(self, aff, loop, shift=0):
+        a = aff.a - aff.b * shift
+        stop = a + aff.b * loop.n
+        if aff.b == 1:
+            return f"{self.num(a, loop) if a else ''}:{self.num(stop, loop)}"
+        stop_text = "" if stop < 0 else self.num(stop, loop)
+        return f"{self.num(a, loop)}:{stop_text}:{aff.b}"
+
+    def pshow(self, p, loop, mode, sub=False, shift=0):
+        """A parameter of a loop op as source text."""
+        if isinstance(p, Aff):
+            if p.b == 0:
+                return str(p.a)
+            return self.aff_text(p, loop, shift) if mode == "step" else \
+                self.aff_slice(p, loop, shift)
+        if isinstance(p, RefC):
+            return self.cref(loop, p.c, mode)
+        if isinstance(p, Ref):
+            return self.sref(p.v)
+        if isinstance(p, tuple) and any(isinstance(q, (Aff, RefC, Ref, tuple, slice))
+                                        for q in p):
+            inner = ", ".join(self.pshow(q, loop, mode, True, shift) for q in p)
+            if sub:
+                return inner
+            if any(isinstance(q, slice) or q is Ellipsis for q in p):
+                return f"np.s_[{inner}]"
+            return f"({inner}{',' if len(p) == 1 else ''})"
+        if isinstance(p, slice) and any(isinstance(q, Aff) for q in (p.start, p.stop, p.step)):
+            parts = [("" if q is None else self.pshow(q, loop, mode, False, shift))
+                     for q in (p.start, p.stop, p.step)]
+            text = ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
+            return text if sub else f"np.s_[{text}]"
+        if isinstance(p, np.ndarray):
+            return self.const_name(p)
+        return show_params(p, sub)
+
+    def const_name(self, a):
+        text = literal(a)
+        if text is not None:
+            return text
+        for name, b in self.consts.items():
+            if b is a:
+                return name
+        name = self.names.make("index")
+        self.consts[name] = a
+        self.program_lines.append(f"{name} = const[{name!r}]")
+        return name
+
+    def cref(self, loop, c, mode, shift=0):
+        """Source text for an input class of a loop op, at step t or for every step."""
+        if c[0] == "E":
+            return self.sref(c[1])
+        if c[0] == "L":
+            return self.lref(loop, c[1], c[2], mode, shift)
+        if c[0] == "C":
+            return self.lref(loop, c[2], c[3], mode, shift + c[1])
+        _, other, j, slot, aff = c
+        buf = self.loop_name(other, j, slot)
+        if self.plans[other.id].place[j] in ("inv",):
+            return buf
+        if mode == "step":
+            row = Aff(aff.a + other.base, aff.b)
+            return f"{buf}[{self.aff_text(row, loop, shift)}]"
+        row = Aff(aff.a + other.base, aff.b)
+        return f"{buf}[{self.aff_slice(row, loop, shift)}]"
+
+    def lref(self, loop, j, slot, mode, d):
+        pl = self.plans[loop.id]
+        op = self.prog.ops[loop.op(j, loop.n - 1)]
+        if self.is_view(op):
+            return self.view_text(op, loop, mode, loop.params[j][0], d)
+        name = self.loop_name(loop, j, slot)
+        if pl.place[j] == "inv":
+            self.locals.add(name)
+            return name
+        if not pl.stacked[(j, slot)]:
+            return name
+        if mode == "step":
+            return f"{name}[t]" if d == 0 else f"{name}[t - {d}]"
+        start = loop.base - d
+        return f"{name}[{start}:{-d if d else ''}]"
+
+    def stacked_shape(self, loop, shape, rows=None):
+        n = self.n_text(loop) + (f" + {rows}" if rows else "")
+        return "(" + ", ".join([n] + [str(s) for s in shape]) + ")"
+
+    # ------------------------------------------------------------------ forward
+    def op_text(self, rule, names, params, form=None):
+        """The forward of ``rule`` as source, from its inputs' and parameters' text."""
+        template = form.forward if form is not None else batch.FORWARD.get(rule.name)
+        if rule.name == "transpose" and params.get("axes") == "None":
+            template = "x.T"
+        if template is None:            # a user's rule: call its own forward
+            fn = self.names.make(f"forward_{rule.name}")
+            self.consts[fn] = rule.forward
+            self.program_lines.append(f"{fn} = const[{fn!r}]   # {rule.name}: a user rule")
+            args = [names[n] for n in rule.inputs] + [params[p] for p in rule.params]
+            return f"{fn}({', '.join(args)})"
+        raw = {"index": params.pop("index_raw")} if "index_raw" in params else {}
+        return render(template, {**names, **params}, raw=raw)
+
+    def names_of(self, rule, texts):
+        if rule.variadic:
+            return {rule.inputs[0]: "[" + ", ".join(texts) + "]"}
+        return dict(zip(rule.inputs, texts))
+
+    def straight_forward(self, op):
+        if self.is_view(op):
+            return
+        steps = self.all_steps(op)
+        params = {p: self.pshow(v, None, None) for p, v in zip(op.rule.params, op.params)}
+        if "index" in params:
+            params["index_raw"] = self.pshow(op.params[op.rule.params.index("index")],
+                                             None, None, True)
+        if steps is not None:
+            names = {op.rule.inputs[0]: steps}
+        else:
+            names = self.names_of(op.rule, [self.sref(v) for v in op.ins])
+        outs = [self.value_name(o) for o in op.outs]
+        self.fwd.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params)}"
+                        f"   # {op.rule.name}")
+
+    def all_steps(self, op):
+        """For stack/concat of one loop value over all its steps: that buffer's rows."""
+        if op.rule.name not in ("stack", "concat") or len(op.ins) < 2:
+            return None
+        first = self.where.get(op.ins[0])
+        if first is None:
+            return None
+        loop, j, _, slot = first
+        if len(op.ins) != loop.n or self.plans[loop.id].place[j] in ("inv", "reduce"):
+            return None
+        for k, v in enumerate(op.ins):
+            if self.where.get(v) != (loop, j, k, slot):
+                return None
+        return f"{self.loop_name(loop, j, slot)}[{loop.base}:]"
+
+    def loop_forward(self, loop):
+        pl = self.plans[loop.id]
+        body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
+        self.fwd.append(f"# loop {loop.id}: {self.n_text(loop)} steps of {loop.P} ops")
+        for j in range(loop.P):
+            if pl.place[j] == "inv":
+                self.step_line(loop, j, body[j], "inv", self.fwd)
+        for (j, slot, row), c in sorted(loop.init.items(), key=lambda kv: kv[0]):
+            if pl.place[j] == "reduce":
+                continue
+            self.alloc(loop, j, slot)
+            self.fwd.append(f"{self.loop_name(loop, j, slot)}[{loop.base + row}] = "
+                            f"{self.cref(loop, c, 'step')}   # the value before step 1")
+        for j in range(loop.P):
+            if pl.place[j] == "pre":
+                self.stacked_line(loop, j, body[j])
+        lines = []
+        for j in range(loop.P):
+            if pl.place[j] == "loop":
+                self.step_line(loop, j, body[j], "step", lines)
+        if lines:
+            self.fwd.append(f"for t in range({loop.base}, {self.n_text(loop)} + {loop.base}):")
+            self.fwd += ["    " + x for x in lines]
+        for j in range(loop.P):
+            if pl.place[j] == "post":
+                self.stacked_line(loop, j, body[j])
+            elif pl.place[j] == "reduce":
+                init = loop.init.get((j, 0, -1))
+                m = pl.reduce[j]
+                total = self.loop_name(loop, j, 0)
+                self.locals.add(total)
+                start = self.cref(loop, init, "step") if init else "0"
+                self.fwd.append(f"{total} = {start} + "
+                                f"{self.cref(loop, loop.ins[j][m], 'stack')}.sum(axis=0)"
+                                f"   # add over all steps: a running sum")
+
+    def alloc(self, loop, j, slot, grad=False):
+        """Make sure the buffer of loop value (j, slot) (or of its gradient) exists."""
+        name = self.loop_name(loop, j, slot)
+        key = ("g" if grad else "f", loop.id, j, slot)
+        if key in self.bufname:
+            return self.bufname[key]
+        op = self.prog.ops[loop.op(j, loop.n - 1)]
+        val = self.vals[op.outs[slot]]
+        if grad:
+            name = self.names.make("d" + name)
+            self.gzero.append(name)
+        self.bufname[key] = name
+        shape = self.stacked_shape(loop, val.shape, loop.base)
+        self.program_lines.append(f"{name} = np.zeros({shape}, np.{val.dtype.name})")
+        return name
+
+    def params_text(self, loop, rule, params, mode, shift=0):
+        texts = {p: self.pshow(v, loop, mode, False, shift) for p, v in zip(rule.params, params)}
+        if "index" in texts:
+            texts["index_raw"] = self.pshow(params[rule.params.index("index")], loop, mode,
+                                            True, shift)
+        return texts
+
+    def step_line(self, loop, j, op, mode, lines):
+        if self.is_view(op):
+            return
+        pl = self.plans[loop.id]
+        m_mode = "step"
+        names = self.names_of(op.rule, [self.cref(loop, c, m_mode) for c in loop.ins[j]])
+        params = self.params_text(loop, op.rule, loop.params[j], m_mode)
+        outs = []
+        for slot in range(len(op.outs)):
+            if mode == "inv":
+                name = self.loop_name(loop, j, slot)
+                self.locals.add(name)
+                outs.append(name)
+            elif pl.stacked[(j, slot)]:
+                outs.append(f"{self.alloc(loop, j, slot)}[t]")
+            else:
+                outs.append(self.loop_name(loop, j, slot))
+        lines.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params)}"
+                     f"   # {op.rule.name}")
+
+    def stacked_line(self, loop, j, op):
+        if self.is_view(op):
+            return
+        pl = self.plans[loop.id]
+        form = batch.form(self.prog, loop, j, pl)
+        names = self.names_of(op.rule, [self.cref(loop, c, "stack") for c in loop.ins[j]])
+        params = self.params_text(loop, op.rule, tuple(form.params[p] for p in op.rule.params),
+                                  "stack")
+        outs = [f"{self.alloc(loop, j, slot)}[{loop.base}:]" for slot in range(len(op.outs))]
+        when = "before" if pl.place[j] == "pre" else "after"
+        self.fwd.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params, form)}"
+                        f"   # {op.rule.name}, every step at once ({when} the loop)")
+
+    # ------------------------------------------------------------------ program
+    def generate(self):
+        ops = self.prog.ops
+        starts = {loop.start: loop for loop in self.loops}
+        order, i = [], 0
+        while i < len(ops):
+            if i in starts:
+                order.append(starts[i])
+                i += starts[i].P * starts[i].n
+            else:
+                order.append(i)
+                i += 1
+        for item in order:
+            if isinstance(item, int):
+                self.straight_forward(ops[item])
+            else:
+                self.loop_forward(item)
+        outs = [self.sref(v) for v in self.prog.outputs]
+        from .backward import Backward
+        Backward(self).generate(order)
+        return self.assemble(outs)
+
+    def assemble(self, outs):
+        bwd_text = "\n".join(self.bwd)
+        saved = [n for n in sorted(self.locals) if uses(bwd_text, n)]
+        src = [f'"""{self.title}"""', "import numpy as np", ""]
+        text = "\n".join(self.fwd) + "\n" + bwd_text + "\n" + "\n".join(self.program_lines)
+        for name in self.helper_order(text):
+            src += ["", inspect.getsource(helpers()[name]).rstrip(), ""]
+        src += ["", "def program(const):",
+                '    """Buffers, allocated once for this signature; returns forward, backward."""']
+        counts = {}
+        for loop in self.loops:
+            counts.setdefault(self.sym[loop.id], loop.n)
+        src += [f"    {s} = {n}" for s, n in counts.items()]
+        src += ["    " + x for x in self.program_lines]
+        src += ["", f"    def forward({', '.join(self.inputs)}):"]
+        src += ["        " + x for x in self.fwd]
+        src += [f"        return ({', '.join(outs)},), ({', '.join(saved)}{',' if len(saved) == 1 else ''})"]
+        src += ["", f"    def backward({', '.join(['g'] + saved)}):",
+                '        """g: the gradient on the outputs; returns the leaves\' gradients."""']
+        src += [f"        {n}.fill(0)" for n in self.gzero]
+        src += ["        " + x for x in self.bwd]
+        src += ["", "    return forward, backward", ""]
+        return "\n".join(src)
+
+    def helper_order(self, text):
+        """The pasted helpers the text calls, and the ones they call, in a fixed order."""
+        table = helpers()
+        need, todo = [], [n for n in table if uses(text, n)]
+        while todo:
+            n = todo.pop()
+            if n in need:
+                continue
+            need.append(n)
+            body = inspect.getsource(table[n])
+            todo += [m for m in table if m != n and m not in need and uses(body, m)]
+        return sorted(need)
