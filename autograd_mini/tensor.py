@@ -60,6 +60,7 @@ class Tensor:
     size = property(lambda self: self._data.size)
     is_leaf = property(lambda self: self.node is None)
     T = property(lambda self: self.transpose())
+    mT = property(lambda self: self.transpose(*range(self.ndim - 2), -1, -2))   # as ndarray.mT
 
     def numpy(self):
         return self._data.copy()
@@ -250,7 +251,7 @@ def apply(rule, *inputs, params=()):
         raise AnomalyError(f"{rule.name}{where(state.scope)}: forward produced NaN or Inf "
                            f"from inputs of shapes {[a.shape for a in arrays]}.")
     if not (state.grad_enabled and any(t.requires_grad for t in tensors)):
-        return _result(out, None)
+        return _traced(_result(out, None), rule, tensors, params, aux)
     env, holds = {}, ()
     for name, t, x in zip(rule.inputs, tensors, arrays):
         if name in rule.shape_only:
@@ -265,7 +266,14 @@ def apply(rule, *inputs, params=()):
     parents = tuple((t.node or t) if t.requires_grad else None for t in tensors)
     node = Node(rule, parents, env, dict(zip(rule.params, params)),
                 tuple(x.shape for x in arrays), holds)
-    return _result(out, node)
+    return _traced(_result(out, node), rule, tensors, params, aux)
+
+
+def _traced(result, rule, tensors, params, aux):
+    """``result``, after a forward-mode tracer (forward.py), if one runs, has seen the op."""
+    if state.tracer is not None:
+        state.tracer.record(rule, tensors, params, aux, result)
+    return result
 
 
 def _result(data, node):
