@@ -1,4 +1,4 @@
-"""The ``autograd-mini`` command: demo, check, render, train.
+"""The ``autograd-mini`` command: demo, check, render, train, rtrl.
 
 Each subcommand's options and work live in the package that does the work: a module with
 ``add_arguments(parser)`` and ``run(args) -> exit status``. This file only wires them.
@@ -13,6 +13,7 @@ SUBCOMMANDS = [
      "each source's hand formulas vs autodiff vs finite differences"),
     ("render", "visualize.cli", "draw the unrolled graph of a model (.svg/.png/.pdf/.dot)"),
     ("train", "models.train_cli", "train a character language model on a text"),
+    ("rtrl", "models.rtrl_cli", "RTRL vs BPTT: the same gradient, and what each costs"),
 ]
 
 
