@@ -124,7 +124,7 @@ def onehot(y, p):
     if y.dtype.kind not in "iu":
         return y
     rows = np.zeros_like(p)
-    np.put_along_axis(rows, np.expand_dims(y, -1), 1, axis=-1)
+    np.put_along_axis(rows, y[..., None], 1, axis=-1)        # (see rules/softmax.py)
     return rows
 
 
