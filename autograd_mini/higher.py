@@ -25,7 +25,7 @@ from .checks import GradcheckReport, gradcheck
 from .context import no_grad, state
 from .errors import AnomalyError, GraphFreedError, RuleError, ShapeError, where
 from .formulas import unbroadcast
-from .functional import concat
+from .functional import concat, stack
 from .tape import Node, input_grad
 from .tensor import ShapeOf, Tensor, _result
 from .tensor_formulas import TENSOR
@@ -48,8 +48,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
                              "make it with requires_grad=True (or an op of such a tensor)")
     seeds = _seeds(outputs, _grad_outputs(outputs, grad_outputs, create_graph))
     retain = create_graph if retain_graph is None else retain_graph
-    step = _tensor_input_grad if create_graph else input_grad
-    found = _walk(seeds, {x.node for x in inputs if x.node is not None}, step, retain)
+    step = _OnTensors() if create_graph else input_grad
+    found = _walk(seeds, {x.node for x in inputs if x.node is not None}, step, retain,
+                  create_graph)
     result = []
     for k, x in enumerate(inputs):
         g = found.get(x if x.node is None else x.node)
@@ -61,17 +62,21 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     return tuple(result)
 
 
-def _walk(seeds, wanted, step, retain):
-    """Backward from ``seeds`` ({Node or leaf: gradient}): {leaf or wanted Node: total}."""
+def _walk(seeds, wanted, step, retain, recorded):
+    """Backward from ``seeds`` ({Node or leaf: gradient}): {leaf or wanted Node: total}.
+
+    ``recorded``: the gradients are Tensors whose ops are recorded. A leaf's gradients
+    (a weight's, one per time step) are then summed once at the end, by one stack and one
+    sum, instead of T recorded additions that the next backward would walk one by one."""
     pending = {n: g for n, g in seeds.items() if n.__class__ is Node}
-    found = {t: g for t, g in seeds.items() if t.__class__ is not Node}
+    found = {t: [g] for t, g in seeds.items() if t.__class__ is not Node}
     frontier = [(-n.seq, n) for n in pending]
     frontier.sort()
     while frontier:
         node = heappop(frontier)[1]
         g = pending.pop(node)
         if node in wanted:
-            found[node] = g
+            found[node] = [g]
         if node.env is None:
             raise GraphFreedError(f"grad through {node.rule.name}{where(node.scope)}: its "
                                   "saved values were released by an earlier backward; pass "
@@ -86,15 +91,29 @@ def _walk(seeds, wanted, step, retain):
                 else:
                     pending[parent] = gk
                     heappush(frontier, (-parent.seq, parent))
+            elif recorded:
+                found.setdefault(parent, []).append(gk)
             else:
-                found[parent] = found[parent] + gk if parent in found else gk
+                found[parent] = [found[parent][0] + gk] if parent in found else [gk]
         if not retain:
             node.release()
-    return found
+    return {t: gs[0] if len(gs) == 1 else stack(gs).sum(axis=0) for t, gs in found.items()}
 
 
-def _tensor_input_grad(node, k, g):
-    """``tape.input_grad`` on Tensors: the rule's VJP text in the Tensor namespace."""
+class _OnTensors:
+    """``tape.input_grad`` on Tensors: the rule's VJP text in the Tensor namespace. The
+    walk asks for a node's inputs one after another; their Tensors are made once."""
+
+    def __init__(self):
+        self.node = self.env = None
+
+    def __call__(self, node, k, g):
+        if node is not self.node:
+            self.node, self.env = node, _tensor_env(node)
+        return _tensor_input_grad(node, k, g, self.env)
+
+
+def _tensor_input_grad(node, k, g, env):
     rule = node.rule
     try:
         fn = rule.vjp(k).compiled(TENSOR)
@@ -102,7 +121,7 @@ def _tensor_input_grad(node, k, g):
         raise RuleError(f"create_graph=True through {rule.name}{where(node.scope)}: its VJP "
                         f"({rule.vjp_text(k)}) uses {e.args[0]}, which has no Tensor version, "
                         f"so {rule.name} cannot be differentiated twice") from None
-    gk = fn(g, k, **node.params, **_tensor_env(node))
+    gk = fn(g, k, **node.params, **env)
     if gk is None:
         return None
     gk = gk if isinstance(gk, Tensor) else Tensor(gk)
