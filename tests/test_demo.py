@@ -31,4 +31,4 @@ def test_demo_runs_end_to_end(tmp_path, monkeypatch, capsys):
 def test_every_subcommand_of_the_contract_is_wired():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"demo", "check", "render", "train"}
+    assert set(sub.choices) == {"demo", "check", "render", "train", "rtrl"}
