@@ -76,10 +76,10 @@ class Tracer:
         try:
             return np.broadcast_to(dout, shape)
         except ValueError:
+            batch = f" with batch {self.batch}" if self.batch else ""
             raise ShapeError(f"{rule.name}{where(state.scope)}: the JVP ({rule.jvp_text}) "
                              f"gave a tangent of shape {dout.shape}, but the output has shape "
-                             f"{result.shape}{' with batch ' + str(self.batch) if self.batch else ''}"
-                             ": the rule's JVP is wrong") from None
+                             f"{result.shape}{batch}: the rule's JVP is wrong") from None
 
 
 def jvp(f, inputs, tangents):

@@ -9,6 +9,11 @@ The text is the code: ``rule.vjp_text(0)`` is ``"dA = g * B"``, and that express
 compiled once in the namespace of ``autograd_mini.formulas``, is what backward runs. What a
 node saves is exactly what its rule's formulas name: ``mul`` saves A and B, ``add``
 nothing, ``tanh`` its result ``out``, ``sum`` only the input's shape (``x.shape``).
+
+Beside the VJPs a rule states its JVP, the output's tangent from the inputs' tangents
+(``register("mul", ..., jvp="dA * B + A * dB")``), which forward mode runs (forward.py).
+The same VJP text also runs on Tensors (tensor_formulas.py), so that a gradient can be
+differentiated again (higher.py): ``Formula.compiled(namespace)``.
 """
 import ast
 import builtins
