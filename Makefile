@@ -1,4 +1,5 @@
-# make demo  -- the main job;  make test -- the whole suite;  make bench -- speed and memory.
+# make demo  -- the main job;  make test -- the whole suite;  make bench -- speed and memory
+# (and one HVP against one gradient).
 # Each target creates .venv when missing and installs the project with its extras.
 PYTHON ?= python3
 VENV   := .venv
@@ -20,6 +21,7 @@ bench: $(STAMP)
 	  $(BIN)/python -m pip install --quiet -e '.[bench]' || \
 	  echo "could not install the bench extra (torch==2.13.0): the PyTorch column is skipped"
 	$(BIN)/python -m benchmarks.bptt --all
+	$(BIN)/python -m benchmarks.hvp
 
 install: $(STAMP)
 

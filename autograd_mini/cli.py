@@ -1,4 +1,4 @@
-"""The ``autograd-mini`` command: demo, check, render, train.
+"""The ``autograd-mini`` command: demo, check, render, train, rtrl.
 
 This is the one module of the engine's package that reaches up into the layers built on
 it (``autograd_mini.models``, ``autograd_mini.visualize``), and only lazily, inside the
@@ -19,6 +19,8 @@ SUBCOMMANDS = [
     ("train", "autograd_mini.models.train_cli", "train a character language model on a text"),
     ("derive", "autograd_mini.models.derive_cli",
      "print the generated backward program of a model's loss"),
+    ("rtrl", "autograd_mini.models.rtrl_cli",
+     "RTRL vs BPTT: the same gradient, and what each costs"),
 ]
 
 

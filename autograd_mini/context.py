@@ -11,6 +11,7 @@ class _State(threading.local):
     grad_enabled = True     # False inside no_grad(): ops run but nothing is recorded
     scope = ()              # tuple of labels, e.g. ("t=3", "cell"); each node keeps it
     anomaly = False         # True inside detect_anomaly(): every forward and VJP is checked
+    tracer = None           # forward mode (forward.py): sees every op run, to push tangents
 
 
 state = _State()

@@ -29,11 +29,19 @@ def unbroadcast(g, shape):
     if extra < 0:
         return None
     if extra:
-        g = np.add.reduce(g, axis=tuple(range(extra)))
+        g = _sum(g, tuple(range(extra)))
     stretched = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
     if stretched:
-        g = np.add.reduce(g, axis=stretched, keepdims=True)
+        g = _sum(g, stretched, keepdims=True)
     return g if g.shape == tuple(shape) else None
+
+
+def _sum(g, axis, keepdims=False):
+    """``g.sum(axis)``: for an array, the ufunc's own reduce (ndarray.sum is a Python
+    wrapper around it); a Tensor (gradients of gradients) sums as an op."""
+    if isinstance(g, np.ndarray):
+        return np.add.reduce(g, axis=axis, keepdims=keepdims)
+    return g.sum(axis=axis, keepdims=keepdims)
 
 
 def outer(u, v):
@@ -54,10 +62,15 @@ def vecmat(v, M):
 def expand(g, shape, axis, keepdims):
     """Undo a reduction over ``axis``: give ``g`` its reduced axes back, then broadcast it
     to ``shape`` (each input element receives the gradient of the sum it went into)."""
+    return broadcast_to(unreduce(g, axis, keepdims), shape)
+
+
+def unreduce(g, axis, keepdims):
+    """``g`` with the axes a reduction over ``axis`` removed put back, of length 1."""
     if axis is not None and not keepdims:
         for a in sorted(axis):
             g = g[(slice(None),) * a + (None,)]
-    return broadcast_to(g, shape)
+    return g
 
 
 def broadcast_to(g, shape):
@@ -129,6 +142,63 @@ def per_example(g, reduction, p):
     if reduction == "mean":
         return g / (p.size // p.shape[-1])
     return g
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted so that exp never overflows."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------------- for JVPs
+# A JVP's tangents may carry leading batch axes (k directions at once); the primal values
+# never do. Elementwise operators and @ broadcast over them by themselves; these helpers
+# address the primal's own axes, leaving the batch axes alone.
+
+def batch(dx, x):
+    """The leading batch shape of tangent ``dx`` of ``x``: () or (k,)."""
+    return dx.shape[:dx.ndim - np.ndim(x)]
+
+
+def tail(axis, x):
+    """``axis`` of ``x`` (an int, a tuple, or None for all) counted from the end, so that
+    it names the same axes of a tangent with leading batch axes."""
+    n = np.ndim(x)
+    if axis is None:
+        return tuple(range(-n, 0))
+    return tuple(a % n - n for a in axis) if isinstance(axis, tuple) else axis % n - n
+
+
+def at(dx, x, index):
+    """``dx[index]``, the index applied to x's axes of the tangent."""
+    return dx[(slice(None),) * (dx.ndim - np.ndim(x)) + _as_tuple(index)]
+
+
+def scatter_at(dv, v, shape, index):
+    """``scatter_add(dv, shape, index)`` for a tangent with leading batch axes."""
+    lead = dv.ndim - np.ndim(v)
+    return scatter_add(dv, dv.shape[:lead] + tuple(shape),
+                       (slice(None),) * lead + _as_tuple(index))
+
+
+def permute(dx, x, axes):
+    """``dx.transpose(axes)`` on x's axes (None reverses them), batch axes first."""
+    lead, n = dx.ndim - np.ndim(x), np.ndim(x)
+    order = range(n)[::-1] if axes is None else axes
+    return dx.transpose(tuple(range(lead)) + tuple(lead + a for a in order))
+
+
+def reduce_loss(v, reduction, p):
+    """Per-example values ``v`` of a loss reduced as the loss was ("mean", "sum" or
+    "none") over the example axes of the probability rows ``p``."""
+    examples = tuple(range(-(p.ndim - 1), 0))
+    if reduction == "none" or not examples:
+        return v
+    return v.mean(axis=examples) if reduction == "mean" else v.sum(axis=examples)
+
+
+def _as_tuple(index):
+    return index if isinstance(index, tuple) else (index,)
 
 
 NUMPY = {name: obj for name, obj in globals().items()

@@ -9,6 +9,11 @@ The text is the code: ``rule.vjp_text(0)`` is ``"dA = g * B"``, and that express
 compiled once in the namespace of ``autograd_mini.formulas``, is what backward runs. What a
 node saves is exactly what its rule's formulas name: ``mul`` saves A and B, ``add``
 nothing, ``tanh`` its result ``out``, ``sum`` only the input's shape (``x.shape``).
+
+Beside the VJPs a rule states its JVP, the output's tangent from the inputs' tangents
+(``register("mul", ..., jvp="dA * B + A * dB")``), which forward mode runs (forward.py).
+The same VJP text also runs on Tensors (tensor_formulas.py), so that a gradient can be
+differentiated again (higher.py): ``Formula.compiled(namespace)``.
 """
 import ast
 import builtins
@@ -28,7 +33,7 @@ class Formula:
     the input's position and ``env`` the node's saved values and parameters by name.
     """
 
-    __slots__ = ("target", "expr", "names", "shape_only", "fn", "is_g")
+    __slots__ = ("target", "expr", "names", "shape_only", "helpers", "fn", "_fns", "is_g")
 
     def __init__(self, target, expr, known):
         self.target, self.expr = target, expr
@@ -46,13 +51,28 @@ class Formula:
                              f"neither g, out, i, an input or parameter ({', '.join(known)}) "
                              "nor a helper of autograd_mini.formulas")
         self.names = tuple(sorted(used & {*known, "out"}))
+        self.helpers = frozenset(used & set(formulas.NUMPY))
         # An input used only as `x.shape` needs its shape kept, not its values.
         shape_reads = [n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute)
                        and n.attr == "shape" and isinstance(n.value, ast.Name)]
         self.shape_only = {n for n in self.names if reads.count(n) == shape_reads.count(n)}
-        args = "".join(f", {n}" for n in self.names)
-        self.fn = eval(f"lambda g, i{', *' if args else ''}{args}, **_: ({expr})",
-                       dict(formulas.NUMPY))
+        self._fns = {}
+        self.fn = self.compiled(formulas.NUMPY)
+
+    def compiled(self, namespace):
+        """The function that evaluates this formula with ``namespace``'s helpers (NumPy's
+        for backward; autograd_mini.tensor_formulas.TENSOR's for gradients of gradients),
+        compiled once per namespace. Raises KeyError naming a helper the namespace lacks."""
+        fn = self._fns.get(id(namespace))
+        if fn is None:
+            missing = sorted(self.helpers - set(namespace))
+            if missing:
+                raise KeyError(", ".join(missing))
+            args = "".join(f", {n}" for n in self.names)
+            fn = eval(f"lambda g, i{', *' if args else ''}{args}, **_: ({self.expr})",
+                      dict(namespace))
+            self._fns[id(namespace)] = fn
+        return fn
 
     @property
     def text(self):
@@ -75,16 +95,20 @@ class Rule:
     variadic: bool = False
     expects: str = ""       # what valid inputs look like, for error messages
     family: str = ""
+    jvp: Formula = None         # the output's tangent from the inputs' tangents (forward mode)
+    aux_formula: Formula = None  # how ``aux`` follows from the inputs (gradients of gradients)
     saves: frozenset = field(init=False)        # the names a node's env keeps
     shape_only: frozenset = field(init=False)   # the inputs whose shape alone is kept
     keeps_values: bool = field(init=False)      # whether a node keeps any array
     kept_inputs: tuple = field(init=False)      # (position, name) of each input kept
 
     def __post_init__(self):
-        names = {n for f in self.vjps for n in f.names}
+        # (the inputs ``aux`` is recomputed from, for gradients of gradients, are kept too)
+        formulas_ = self.vjps + ((self.aux_formula,) if self.aux_formula else ())
+        names = {n for f in formulas_ for n in f.names}
         object.__setattr__(self, "saves", frozenset(names))
         object.__setattr__(self, "shape_only", frozenset(
-            n for n in names if all(n in f.shape_only for f in self.vjps if n in f.names)))
+            n for n in names if all(n in f.shape_only for f in formulas_ if n in f.names)))
         object.__setattr__(self, "kept_inputs", tuple(
             (k, x) for k, x in enumerate(self.inputs) if x in names and not self.variadic))
         object.__setattr__(self, "keeps_values", bool(names - self.shape_only - set(self.params))
@@ -93,6 +117,11 @@ class Rule:
     def vjp(self, i):
         """The Formula that carries the gradient into input ``i``."""
         return self.vjps[0 if self.variadic else i]
+
+    @property
+    def jvp_text(self):
+        """``dout = dA @ B + A @ dB``, or None for a rule registered without a JVP."""
+        return None if self.jvp is None else self.jvp.text
 
     def vjp_text(self, i):
         text = self.vjp(i).text
@@ -104,15 +133,22 @@ RULES = {}
 
 
 def register(name, forward, vjp, params=(), aux=None, variadic=False, expects="",
-             family="user"):
-    """Add an op. ``vjp`` maps each input's name, in order, to its gradient formula::
+             family="user", jvp=None, aux_formula=None):
+    """Add an op. ``vjp`` maps each input's name, in order, to its gradient formula, and
+    ``jvp`` gives the output's tangent from the inputs' tangents, ``d`` + each input's name::
 
-        register("square", lambda x: x * x, vjp={"x": "2 * x * g"})
+        register("square", lambda x: x * x, vjp={"x": "2 * x * g"}, jvp="2 * x * dx")
 
     ``params`` names the op's other arguments (passed to forward after the arrays, and
     visible to the formulas by name). ``aux``: forward returns ``(out, aux)`` and the
-    formulas read the second value by this name (softmax cross-entropy keeps ``p``).
-    Returns the Rule, which ``autograd_mini.apply`` takes."""
+    formulas read the second value by this name (softmax cross-entropy keeps ``p``);
+    ``aux_formula`` says how it follows from the inputs (``"softmax(o)"``), which the
+    gradient of a gradient needs. Returns the Rule, which ``autograd_mini.apply`` takes.
+
+    A JVP sees the inputs, ``out``, ``aux`` and the params, and each input's tangent: an
+    array of the input's shape, with one leading axis of k directions when the tangents
+    are batched. An input that carries no tangent has tangent zero. In a variadic rule
+    ``x`` and ``dx`` are the lists of inputs and tangents. See autograd_mini/forward.py."""
     if not isinstance(vjp, dict) or not vjp:
         raise ValueError(f"register({name!r}): vjp must map each input's name to its "
                          "formula, e.g. {'x': '2 * x * g'}")
@@ -124,9 +160,23 @@ def register(name, forward, vjp, params=(), aux=None, variadic=False, expects=""
     inputs, params = tuple(vjp), tuple(params)
     known = inputs + params + ((aux,) if aux else ())
     rule = Rule(name, forward, inputs, tuple(Formula(x, e, known) for x, e in vjp.items()),
-                params, aux, variadic, expects, family)
+                params, aux, variadic, expects, family,
+                _jvp_formula(name, jvp, known, inputs),
+                None if aux_formula is None else Formula(aux, aux_formula, inputs + params))
     RULES[name] = rule
     return rule
+
+
+def _jvp_formula(name, expr, known, inputs):
+    if expr is None:
+        return None
+    formula = Formula("out", expr, known + tuple("d" + x for x in inputs))
+    reads = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    if reads & {"g", "i"}:
+        raise ValueError(f"register({name!r}): the JVP {expr!r} reads g or i, which only a "
+                         "VJP has; a JVP reads the tangents " +
+                         ", ".join("d" + x for x in inputs))
+    return formula
 
 
 def unregister(name):

@@ -64,10 +64,12 @@ class Tensor:
     dtype = property(lambda self: self._data.dtype)
     size = property(lambda self: self._data.size)
     is_leaf = property(lambda self: self.node is None)
+    mT = property(lambda self: self.transpose(*range(self.ndim - 2), -1, -2))   # as ndarray.mT
+
     @property
     def T(self):
         if (self.node is None and self.requires_grad and state.grad_enabled
-                and _tracing.tracer is None):       # (compile's tracer sees every op)
+                and _tracing.tracer is None and state.tracer is None):  # (tracers see every op)
             return parameter_transpose(self)
         return self.transpose()
 
@@ -307,9 +309,12 @@ def apply(rule, *inputs, params=()):
 
 
 def _seen(rule, tensors, params, aux, result):
-    """``result``, after showing the op to compile's tracer when one runs (tracing.py)."""
+    """``result``, after the tracers that watch ops, when one runs, have seen the op:
+    compile's (tracing.py) and forward mode's (forward.py)."""
     if _tracing.tracer is not None:
         _tracing.tracer.op(rule, tensors, params, aux, result)
+    if state.tracer is not None:
+        state.tracer.record(rule, tensors, params, aux, result)
     return result
 
 

@@ -107,6 +107,14 @@ def test_the_readme_user_op_registers_gradchecks_and_gives_the_hand_derivative(c
         big = op(Tensor(np.array([1000.0, -1000.0]))).data
         np.testing.assert_allclose(big, [1000.0, 0.0], atol=1e-300)
         assert [f.text for f in RULES[name].vjps] == ["dx = g * sigmoid(x)"]
+        # forward mode and second derivatives: sigmoid(x), and sigmoid' = s (1 - s), by hand
+        from autograd_mini import gradgradcheck, hvp, jvp
+        x0 = np.array([-2.0, 0.0, 3.0])
+        s = 1 / (1 + np.exp(-x0))
+        np.testing.assert_allclose(jvp(op, (x0,), (np.ones(3),))[1], s, rtol=1e-14)
+        np.testing.assert_allclose(hvp(lambda v: op(v).sum(), [x0], [np.ones(3)])[0],
+                                   s * (1 - s), rtol=1e-14)
+        assert gradgradcheck(op, [Tensor(x0, requires_grad=True)])
     finally:
         for n in [n for n in RULES if n not in BUILTIN]:
             unregister(n)

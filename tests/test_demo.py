@@ -50,4 +50,4 @@ def test_demo_detail_prints_every_entry_after_the_summary(tmp_path, capsys):
 def test_every_subcommand_of_the_contract_is_wired():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"demo", "check", "render", "train", "derive"}
+    assert set(sub.choices) == {"demo", "check", "render", "train", "derive", "rtrl"}

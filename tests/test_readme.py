@@ -77,6 +77,7 @@ def test_the_rules_command_prints_every_rule_with_its_formulas():
         assert line is not None, f"{rule.name} missing from `python -m autograd_mini.rules`"
         for i in range(len(rule.inputs)):
             assert rule.vjp_text(i) in line
+        assert rule.jvp_text in line, f"{rule.name}'s JVP is not beside its VJP"
 
 
 def test_update_readme_rewrites_only_between_the_markers(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from autograd_mini import RULES, Tensor, concat, gradcheck, softmax_cross_entropy, stack
 from autograd_mini.tape import Node
+from autograd_mini.tensor_formulas import scatter_add
 
 # ---------------------------------------------------------------------- input domains
 # Each input is drawn from a domain where the op is smooth and finite differences are
@@ -113,6 +114,27 @@ def sce_recipes():
 
 IDX = np.array([[0, 2], [2, 2]])
 
+
+def scatter_ref(v, shape, index):
+    """zeros(shape) with v added at index, one element at a time (repeats add up)."""
+    z = np.zeros(shape)
+    where_ = np.arange(int(np.prod(shape))).reshape(shape)[index]
+    for j in np.ndindex(*np.shape(v)):
+        z.flat[where_[j]] += v[j]
+    return z
+
+
+def scatter_recipes(shape=(4, 3)):
+    out = []
+    for label, i in [("int", 1), ("row slice", slice(1, 3)), ("column", (slice(None), 1)),
+                     ("int array with repeats", np.array([0, 0, 3, 0])),
+                     ("2-D int array (embedding)", IDX), ("boolean mask",
+                                                          np.array([True, False, True, True]))]:
+        v_shape = np.zeros(shape)[i].shape
+        out.append(Recipe(label, lambda v, i=i: scatter_add(v, shape, i), (v_shape, "any"),
+                          ref=lambda v, i=i: scatter_ref(v, shape, i)))
+    return out
+
 RECIPES = {
     "add": binary(lambda a, b: a + b, lambda a, b: a + b),
     "sub": binary(lambda a, b: a - b, lambda a, b: a - b),
@@ -213,6 +235,7 @@ RECIPES = {
                                        ((2, 3), 0, "any"), ((2, 3, 4), 1, "any"),
                                        ((2, 5), -1, "large")]],
     "softmax_cross_entropy": sce_recipes(),
+    "scatter_add": scatter_recipes(),
 }
 
 CASES = [(name, recipe) for name in sorted(RECIPES) for recipe in RECIPES[name]]

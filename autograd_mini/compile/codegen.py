@@ -32,6 +32,7 @@ def helpers():
     if _HELPERS is None:
         found = {n: f for n, f in formulas.NUMPY.items() if n != "np"}
         found["_is_basic"] = formulas._is_basic
+        found["_sum"] = formulas._sum
         for n in ("_softmax", "_log_softmax", "_softmax_cross_entropy"):
             found[n] = getattr(softmax_rules, n)
         found["softmax_cross_entropy_steps"] = batch.softmax_cross_entropy_steps

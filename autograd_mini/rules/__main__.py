@@ -1,4 +1,4 @@
-"""``python -m autograd_mini.rules``: every registered rule with its VJP formulas.
+"""``python -m autograd_mini.rules``: every registered rule with its VJP and JVP formulas.
 
 ``--markdown`` prints the table docs/ops.md embeds (generated, never hand-copied);
 ``--update FILE`` writes it between FILE's ops-table markers (tests/test_readme.py fails
@@ -14,24 +14,26 @@ BEGIN, END = "<!-- ops-table", "<!-- /ops-table -->"
 
 
 def rows():
-    """(family, op, formulas, what a node saves) per rule, in registration order."""
+    """(family, op, VJP formulas, JVP formula, what a node saves) per rule, in
+    registration order."""
     for r in RULES.values():
         texts = "; ".join(r.vjp_text(i) for i in range(len(r.inputs)))
         saves = ", ".join(f"{n}.shape" if n in r.shape_only else n for n in sorted(r.saves)
                           if n not in r.params) or "nothing"
-        yield r.family, r.name, texts, saves
+        yield r.family, r.name, texts, r.jvp_text or "(none)", saves
 
 
 def table(markdown=False):
     found = list(rows())
     if markdown:
-        lines = ["| family | op | VJP formulas (g = upstream gradient, out = result) | saves |",
-                 "|---|---|---|---|"]
-        lines += [f"| {f} | `{n}` | `{fo}` | {s} |" for f, n, fo, s in found]
+        lines = ["| family | op | VJP formulas (g = upstream gradient, out = result) "
+                 "| JVP formula (dx = tangent of x) | saves |",
+                 "|---|---|---|---|---|"]
+        lines += [f"| {f} | `{n}` | `{fo}` | `{j}` | {s} |" for f, n, fo, j, s in found]
         return "\n".join(lines)
-    w = [max(len(row[i]) for row in found) for i in range(3)]
-    return "\n".join(f"{f:<{w[0]}}  {n:<{w[1]}}  {fo:<{w[2]}}  saves {s}"
-                     for f, n, fo, s in found)
+    w = [max(len(row[i]) for row in found) for i in range(4)]
+    return "\n".join(f"{f:<{w[0]}}  {n:<{w[1]}}  {fo:<{w[2]}}  {j:<{w[3]}}  saves {s}"
+                     for f, n, fo, j, s in found)
 
 
 def readme_table(text):

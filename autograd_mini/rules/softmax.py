@@ -44,14 +44,17 @@ def _softmax_cross_entropy(o, y, reduction):
 
 SOFTMAX = register(
     "softmax", _softmax, vjp={"x": "out * (g - (g * out).sum(axis=axis, keepdims=True))"},
-    params=("axis",), family=FAMILY)
+    params=("axis",), family=FAMILY,
+    jvp="out * (dx - (out * dx).sum(axis=tail(axis, x), keepdims=True))")
 LOG_SOFTMAX = register(
     "log_softmax", _log_softmax, vjp={"x": "g - exp(out) * g.sum(axis=axis, keepdims=True)"},
-    params=("axis",), family=FAMILY)
+    params=("axis",), family=FAMILY,
+    jvp="dx - (exp(out) * dx).sum(axis=tail(axis, x), keepdims=True)")
 # p = softmax(o), kept by the forward pass
 SOFTMAX_CROSS_ENTROPY = register(
     "softmax_cross_entropy", _softmax_cross_entropy,
     vjp={"o": "(p - onehot(y, p)) * per_example(g, reduction, p)"},
-    params=("y", "reduction"), aux="p",
+    params=("y", "reduction"), aux="p", aux_formula="softmax(o)",
+    jvp="reduce_loss(((p - onehot(y, p)) * do).sum(axis=-1), reduction, p)",
     expects="logits (C,) or (B, C); targets: class indices or probability rows",
     family=FAMILY)
