@@ -5,7 +5,7 @@ import pytest
 
 from autograd_mini import (DTypeError, RuleError, ShapeError, Tensor, apply, jacfwd, jacobian,
                            jvp, register, unregister)
-from models.goodfellow import GoodfellowRNN
+from autograd_mini.models.goodfellow import GoodfellowRNN
 
 
 def rnn_loss(x, y):

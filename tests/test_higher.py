@@ -5,7 +5,7 @@ import pytest
 
 from autograd_mini import (RuleError, ShapeError, Tensor, apply, concat, grad, gradcheck,
                            gradgradcheck, hvp, jacobian, register, unregister)
-from models.goodfellow import GoodfellowRNN
+from autograd_mini.models.goodfellow import GoodfellowRNN
 
 
 def test_grad_equals_backward_and_leaves_dot_grad_alone():

@@ -8,8 +8,8 @@ import pytest
 
 from autograd_mini import Tensor
 from autograd_mini.cli import main
-from models import rtrl
-from models.goodfellow import GoodfellowRNN
+from autograd_mini.models import rtrl
+from autograd_mini.models.goodfellow import GoodfellowRNN
 
 
 @pytest.mark.parametrize("T", [1, 10, 100])
@@ -94,6 +94,6 @@ def test_madds_count_is_the_products_of_the_hand_recursion():
     # The hand count for n = 2, D = 1, C = 1, product by product:
     # forward 4 + 2 + 2; W P(t-1) for W (4 entries), U (2) and b (2): 4 * 8; dL/dh P: 2 * 8;
     # V^T (p - y) and (p - y) h^T: 2 * 2.
-    from models.rtrl_cli import madds
+    from autograd_mini.models.rtrl_cli import madds
     assert madds(2, 1, 1)["RTRL, by hand"] == 8 + 32 + 16 + 4
     assert madds(2, 1, 1)["BPTT"] == 8 + 8 + 6
