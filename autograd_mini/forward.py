@@ -57,7 +57,7 @@ class Tracer:
             env.update(zip(rule.inputs, arrays))
             env.update(("d" + n, d) for n, d in zip(rule.inputs, tangents))
         try:
-            dout = rule.jvp.fn(None, None, **env)
+            dout = rule.jvp.fn(None, None, env)
         except Exception as e:
             raise RuleError(f"{rule.name}{where(state.scope)}: the JVP ({rule.jvp_text}) "
                             f"raised {type(e).__name__}: {e}") from e

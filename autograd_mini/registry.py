@@ -29,8 +29,8 @@ BUILTIN_NAMES = ("g", "out", "i")
 class Formula:
     """One gradient formula: its text, the names it reads, and the function that runs it.
 
-    ``fn(g, i, **env)`` evaluates the expression with ``g`` the upstream gradient, ``i``
-    the input's position and ``env`` the node's saved values and parameters by name.
+    ``fn(g, i, env)`` evaluates the expression with ``g`` the upstream gradient, ``i``
+    the input's position and ``env`` the dict of the node's saved values and parameters.
     """
 
     __slots__ = ("target", "expr", "names", "shape_only", "helpers", "fn", "_fns", "is_g")
@@ -59,6 +59,20 @@ class Formula:
         self._fns = {}
         self.fn = self.compiled(formulas.NUMPY)
 
+    def _reading_env(self):
+        """The expression with each saved name read from the node's ``env`` dict
+        (``g @ B.mT`` becomes ``g @ env['B'].mT``): one dict passed per call, no
+        keyword arguments packed and unpacked."""
+        tree = ast.parse(self.expr, mode="eval")
+
+        class Reads(ast.NodeTransformer):
+            def visit_Name(_, node):
+                if node.id not in self.names:
+                    return node
+                return ast.copy_location(ast.Subscript(
+                    ast.Name("env", ast.Load()), ast.Constant(node.id), ast.Load()), node)
+        return ast.unparse(Reads().visit(tree))
+
     def compiled(self, namespace):
         """The function that evaluates this formula with ``namespace``'s helpers (NumPy's
         for backward; autograd_mini.tensor_formulas.TENSOR's for gradients of gradients),
@@ -68,9 +82,7 @@ class Formula:
             missing = sorted(self.helpers - set(namespace))
             if missing:
                 raise KeyError(", ".join(missing))
-            args = "".join(f", {n}" for n in self.names)
-            fn = eval(f"lambda g, i{', *' if args else ''}{args}, **_: ({self.expr})",
-                      dict(namespace))
+            fn = eval(f"lambda g, i, env: ({self._reading_env()})", dict(namespace))
             self._fns[id(namespace)] = fn
         return fn
 

@@ -119,7 +119,7 @@ def input_grad(node, k, g):
     rule = node.rule
     formula = rule.vjps[0 if rule.variadic else k]
     try:
-        gk = g if formula.is_g else formula.fn(g, k, **node.env)
+        gk = g if formula.is_g else formula.fn(g, k, node.env)
     except Exception as e:
         raise RuleError(f"{rule.name}{where(node.scope)}: the VJP for input {k} "
                         f"({rule.vjp_text(k)}) raised {type(e).__name__}: {e}") from e

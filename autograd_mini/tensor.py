@@ -271,7 +271,12 @@ def apply(rule, *inputs, params=()):
 
     A node is recorded when grad mode is on and some input requires grad; it keeps what
     the rule's formulas name, nothing else."""
-    tensors = _operands(inputs)
+    for t in inputs:                # (numbers and arrays become constant tensors)
+        if t.__class__ is not Tensor:
+            tensors = _operands(inputs)
+            break
+    else:
+        tensors = inputs
     arrays = [t._data for t in tensors]
     try:
         out = rule.forward(arrays, *params) if rule.variadic else rule.forward(*arrays, *params)
@@ -287,7 +292,10 @@ def apply(rule, *inputs, params=()):
                            f"from inputs of shapes {[a.shape for a in arrays]}.")
     parents = [(t.node or t) if t.requires_grad else None for t in tensors]
     if not state.grad_enabled or parents.count(None) == len(parents):
-        return _seen(rule, tensors, params, aux, _result(out, None))
+        result = _result(out, None)
+        if _tracing.tracer is not None or state.tracer is not None:
+            _seen(rule, tensors, params, aux, result)
+        return result
     named = dict(zip(rule.params, params)) if params else NOTHING
     env, holds = dict(named) if params else {}, []
     for k, name in rule.kept_inputs:
@@ -305,17 +313,19 @@ def apply(rule, *inputs, params=()):
         env[rule.aux] = aux
     node = Node(rule, tuple(parents), env or NOTHING, named,
                 tuple([x.shape for x in arrays]), holds and tuple(holds))
-    return _seen(rule, tensors, params, aux, _result(out, node))
+    result = _result(out, node)
+    if _tracing.tracer is not None or state.tracer is not None:
+        _seen(rule, tensors, params, aux, result)
+    return result
 
 
 def _seen(rule, tensors, params, aux, result):
-    """``result``, after the tracers that watch ops, when one runs, have seen the op:
-    compile's (tracing.py) and forward mode's (forward.py)."""
+    """Show the op to the tracers that watch ops, when one runs: compile's (tracing.py)
+    and forward mode's (forward.py)."""
     if _tracing.tracer is not None:
         _tracing.tracer.op(rule, tensors, params, aux, result)
     if state.tracer is not None:
         state.tracer.record(rule, tensors, params, aux, result)
-    return result
 
 
 NOTHING = MappingProxyType({})      # what a node keeps that saves nothing: one shared, frozen
@@ -332,7 +342,8 @@ def _result(data, node):
 
 def matmul(a, b):
     """``a @ b`` in NumPy's four forms, each its own rule (its own formulas)."""
-    a, b = _operands((a, b))
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        a, b = _operands((a, b))
     ranks = a._data.ndim, b._data.ndim
     if 0 in ranks:
         raise ShapeError(f"matmul{where(state.scope)}: inputs of shape {a.shape} and {b.shape}: "
