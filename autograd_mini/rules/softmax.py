@@ -21,9 +21,11 @@ def _softmax_cross_entropy(o, y, reduction):
 
     ``y`` (checked by ``softmax_cross_entropy``): integer class indices of shape
     o.shape[:-1], or probability rows of o's shape."""
-    z = o - o.max(axis=-1, keepdims=True)           # shift: exp never overflows
+    # (the ufuncs' own reduce: ndarray.max and .sum are Python wrappers, and this runs
+    # once per time step)
+    z = o - np.maximum.reduce(o, axis=-1, keepdims=True)   # shift: exp never overflows
     e = np.exp(z)
-    s = e.sum(axis=-1, keepdims=True)
+    s = np.add.reduce(e, axis=-1, keepdims=True)
     if y.dtype.kind in "iu":
         # -log softmax(o)[y] = log s - z[y]: only the picked entries, not all of log p
         if o.ndim == 1:
@@ -34,11 +36,11 @@ def _softmax_cross_entropy(o, y, reduction):
             picked = np.take_along_axis(z, y[..., None], axis=-1)[..., 0]
         nll = np.log(s[..., 0]) - picked
     else:
-        nll = -(y * (z - np.log(s))).sum(axis=-1)
+        nll = -np.add.reduce(y * (z - np.log(s)), axis=-1)
     if reduction == "mean":
-        nll = nll.sum() / nll.size
+        nll = np.add.reduce(nll, axis=None) / nll.size
     elif reduction == "sum":
-        nll = nll.sum()
+        nll = np.add.reduce(nll, axis=None)
     return nll, e / s
 
 
