@@ -14,4 +14,4 @@ __all__ = ["Tensor", "no_grad", "scope", "detect_anomaly", "softmax_cross_entrop
            "concat", "gradcheck", "jacobian", "numerical_jacobian", "register", "unregister",
            "apply", "Rule", "RULES", "AutogradError", "ShapeError", "DTypeError",
            "GraphFreedError", "AnomalyError", "RuleError", "TargetError"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
