@@ -32,6 +32,7 @@
 # `jupytext --to ipynb --execute docs/tutorial.py`.
 
 # %%
+# Figures a cell returns show as pictures (the kernel's own inline backend; nothing switched).
 # %matplotlib inline
 import time
 
@@ -102,7 +103,7 @@ gradcheck(lambda *p: rnn_loss(x, y, *p), list(params.values()))
 #
 # `draw(loss)` draws the graph that computed a loss (here over three steps, to keep it
 # small). Time runs left to right, one box per step; inside a step the data flows up from
-# `W @ h(t-1)` and `U @ x(t)` to `L(t)`. The parameters sit below, drawn once, with an edge
+# `W @ h(t-1)` and `U @ input` (the data x(t)) to `L(t)`, and the losses add up along the top. The parameters sit below, drawn once, with an edge
 # into every step that uses them: that sharing is why `W.grad` is a sum over time. Each
 # box shows its gradient `g = dL/d(value)`, coloured by its size; each edge carries the
 # formula that sends the gradient back along it.
@@ -293,8 +294,11 @@ print("max |compiled - eager| over the gradients:",
 
 # %% [markdown]
 # The backward half of the generated source. Each line is a rule's registered formula
-# with the names filled in (its comment is the formula as registered); the time steps
-# 2..T are one `for` loop whose text does not depend on T.
+# with the names filled in (its comment is the formula as registered); the steps are one
+# `for` loop whose text does not depend on T, and whatever does not depend on the
+# recurrence is done once for all steps, before or after it. `h[t]` is h(t); a `d` in
+# front of a name is the gradient of L with respect to it (`mv` names a matrix-vector
+# product, such as `W @ h(t-1)`).
 
 # %%
 source = step.source()
@@ -387,15 +391,22 @@ print("RTRL (by hand) vs BPTT:     ", f"{rtrl.agreement(rtrl.rtrl_by_hand(theta,
 # (independent of T).
 
 # %%
-from matplotlib.figure import Figure
 import tracemalloc
+
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
 
 
 def seconds_per_step(f, n, T=20):
+    """The best of three runs, on one BLAS thread (as `autograd-mini rtrl` times them)."""
     th, xs_, ys_ = rtrl.problem(H=n, T=T, D=n, C=n)
-    start = time.perf_counter()
-    f(th, xs_, ys_)
-    return (time.perf_counter() - start) / T
+    best = np.inf
+    with threadpool_limits(1):
+        for _ in range(3):
+            start = time.perf_counter()
+            f(th, xs_, ys_)
+            best = min(best, time.perf_counter() - start)
+    return best / T
 
 
 def peak_bytes(f, T, n=8):
@@ -415,7 +426,10 @@ left, right_ax = fig.subplots(1, 2)
 for label, f in routes.items():
     left.loglog(ns, [seconds_per_step(f, n) * 1e3 for n in ns], "o-", label=label)
     right_ax.plot(Ts, [peak_bytes(f, T) / 1024 for T in Ts], "o-", label=label)
-left.set(xlabel="hidden units n", ylabel="ms per step", title="time per step against n")
+left.set(xlabel="hidden units n (input and output size too)", ylabel="ms per step",
+         title="time per step against n")
+left.set_xticks(ns, labels=[str(n) for n in ns])
+left.minorticks_off()
 right_ax.set(xlabel="sequence length T", ylabel="peak KiB (tracemalloc)",
              title="memory of one gradient against T (n = 8)")
 left.legend()
