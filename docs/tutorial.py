@@ -309,8 +309,8 @@ print(backward_source)
 # Hold it next to chapter 3. The loop's lines that multiply by `1 - h ** 2` and then by
 # `W` are 10.21 in the order that works, `diag(1 - h(t)^2)` first and `W^T` after
 # (`vecmat(g, W)` is `W^T g` for a column `g`): the generated code could not be written in
-# the printed order either. The parameters' gradients, 10.22-10.28's sums over t, come
-# after the loop, each one product of the stacked steps:
+# the printed order either. The parameters' gradients, 10.22-10.28's sums over t, are
+# computed outside the loop, each one sum or one matrix product over all the steps at once:
 
 # %%
 for line in backward_source.splitlines():
@@ -437,7 +437,8 @@ fig
 
 # %% [markdown]
 # BPTT's time per step barely moves at these sizes (a few dozen small NumPy calls, whose
-# fixed cost dominates), while RTRL's climbs steeply with n; BPTT's memory grows in
-# proportion to T while RTRL's stays flat. That trade is why BPTT trains networks and RTRL
+# fixed cost dominates), while RTRL's climbs steeply with n once the arithmetic outweighs
+# that fixed cost (the hand-written recursion, a handful of calls per step, is even the
+# cheapest at n <= 8). BPTT's memory grows in proportion to T while RTRL's stays flat. That trade is why BPTT trains networks and RTRL
 # remains the textbook alternative for online learning with small states.
 # `autograd-mini rtrl` measures the same at more sizes, and docs/rtrl.md explains it.
