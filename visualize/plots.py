@@ -40,7 +40,8 @@ def plot_flow(runs: Sequence[tuple[str, Flow]], path: str | os.PathLike[str] | N
 
     Made without pyplot, so it neither switches the user's matplotlib backend nor
     leaves a figure open in pyplot's state: in a notebook it shows inline when it is the
-    cell's value, and later ``plt.show()`` calls work as before. With ``path`` (.png,
+    cell's value (after ``%matplotlib inline``, which loads the kernel's inline display),
+    and later ``plt.show()`` calls work as before. With ``path`` (.png,
     .svg or .pdf) it is also saved there.
     """
     import numpy as np
