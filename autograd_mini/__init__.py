@@ -20,4 +20,4 @@ __all__ = ["Tensor", "no_grad", "scope", "detect_anomaly", "softmax_cross_entrop
            "apply", "Rule", "RULES", "AutogradError", "ShapeError", "DTypeError",
            "GraphFreedError", "AnomalyError", "RuleError", "TargetError", "compile",
            "TracingError"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

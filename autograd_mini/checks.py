@@ -3,11 +3,18 @@
 Finite differences run in float64 whatever the inputs' dtype: in float32 the rounding
 error of (f(x+eps) - f(x-eps)) / 2eps swamps the truncation error and nothing can pass.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal
+
 import numpy as np
 
 from .context import no_grad
 from .tape import backward
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from .hints import ArrayLike
 
 
 def vjp(out, g, leaf, retain_graph=True):
@@ -21,7 +28,7 @@ def vjp(out, g, leaf, retain_graph=True):
 
 
 # ---------------------------------------------------------------------- Jacobians
-def jacobian(fn, x):
+def jacobian(fn: Callable[[Tensor], Tensor], x: ArrayLike | Tensor) -> np.ndarray:
     """d fn(x) / d x by reverse mode: one VJP per output element.
 
     x: an array or Tensor of shape X; fn maps a Tensor of shape X to a Tensor of shape Y.
@@ -40,7 +47,8 @@ def jacobian(fn, x):
     return jac
 
 
-def numerical_jacobian(fn, x, eps=1e-6):
+def numerical_jacobian(fn: Callable[[Tensor], Tensor], x: ArrayLike | Tensor,
+                       eps: float = 1e-6) -> np.ndarray:
     """The finite-difference twin of ``jacobian``: same signature, same shape Y + X,
     by central differences in float64."""
     _one_input("numerical_jacobian", x)
@@ -104,17 +112,17 @@ class GradcheckReport:
     def __init__(self, checks, mode, eps, atol, rtol):
         self.checks, self.mode, self.eps, self.atol, self.rtol = checks, mode, eps, atol, rtol
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return all(c.ok for c in self.checks)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[InputCheck]:
         return iter(self.checks)
 
     @property
-    def max_rel(self):
+    def max_rel(self) -> float:
         return max((c.max_rel for c in self.checks), default=0.0)
 
-    def __str__(self):
+    def __str__(self) -> str:
         head = (f"gradcheck ({self.mode}, eps={self.eps:g}, pass when |analytic - numeric| <= "
                 f"{self.atol:g} + {self.rtol:g} * |numeric|)")
         rows = [("input", "shape", "max abs err", "max rel err", "worst element",
@@ -131,7 +139,9 @@ class GradcheckReport:
     __repr__ = __str__
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, mode="full", seed=0):
+def gradcheck(fn: Callable[..., Tensor], inputs: Iterable[Any], eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-4,
+              mode: Literal["full", "projection"] = "full", seed: int = 0) -> GradcheckReport:
     """Compare autodiff with central finite differences for every input with requires_grad.
 
     fn(*inputs) returns a Tensor of any shape. ``mode="full"`` checks every element of

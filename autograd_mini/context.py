@@ -4,7 +4,7 @@ Each thread has its own (as PyTorch's grad mode is): a ``no_grad()`` in one thre
 stops another thread's graph from being recorded, and a scope label never leaks across.
 """
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
 class _State(threading.local):
@@ -27,12 +27,12 @@ def _setting(name, value):
         setattr(state, name, before)
 
 
-def no_grad():
+def no_grad() -> AbstractContextManager[None]:
     """Run ops without recording them (evaluation, parameter updates)."""
     return _setting("grad_enabled", False)
 
 
-def scope(label):
+def scope(label: object) -> AbstractContextManager[None]:
     """Label every op recorded inside, e.g. ``with scope(f"t={t}"):``; scopes nest."""
     return _setting("scope", state.scope + (str(label),))
 
@@ -42,6 +42,6 @@ def scope_of_none():
     return _setting("scope", ())
 
 
-def detect_anomaly():
+def detect_anomaly() -> AbstractContextManager[None]:
     """Raise AnomalyError at the first op whose forward or backward gives NaN or Inf."""
     return _setting("anomaly", True)

@@ -18,13 +18,19 @@ Conventions the JVP formulas rely on (autograd_mini/registry.py: ``register(jvp=
 - the result is broadcast to the output's shape (with the batch axis) if it lacks axes:
   the forward twin of ``unbroadcast``.
 """
+from __future__ import annotations
+
 import weakref
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from .context import no_grad, state
 from .errors import DTypeError, RuleError, ShapeError, where
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from .hints import ArrayLike, Operand
 
 
 class Tracer:
@@ -82,7 +88,8 @@ class Tracer:
                              f"{result.shape}{batch}: the rule's JVP is wrong") from None
 
 
-def jvp(f, inputs, tangents):
+def jvp(f: Callable[..., Any], inputs: Operand | Sequence[Operand],
+        tangents: ArrayLike | Sequence[ArrayLike | None] | None) -> tuple[Any, Any]:
     """``f(*inputs)`` and its derivative along ``tangents``: ``(value, tangent)``.
 
     inputs: a tuple or list of arrays/Tensors (one array or Tensor alone is one input).
@@ -125,7 +132,7 @@ def jvp(f, inputs, tangents):
     return values[0], derivs[0]
 
 
-def jacfwd(f, x):
+def jacfwd(f: Callable[[Tensor], Tensor], x: ArrayLike | Tensor) -> np.ndarray:
     """d f(x) / d x by forward mode: one batch of x.size directions, the identity.
 
     x: an array or Tensor of shape X; f maps a Tensor of shape X to a Tensor of shape Y.

@@ -3,7 +3,10 @@
 The checks here run before the rule, so a bad call fails with a message that names the
 op, the shapes or the offending index, instead of a NumPy traceback or a wrong gradient.
 """
+from __future__ import annotations
+
 from numbers import Integral
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
@@ -12,6 +15,9 @@ from .context import state
 from . import rules as R
 from .errors import ShapeError, TargetError, where
 from .tensor import Tensor, apply
+
+if TYPE_CHECKING:
+    from .hints import ArrayLike, Operand, Reduction
 
 
 def _tensors(tensors, op):
@@ -29,7 +35,7 @@ def _normalize(axis, ndim, op, shapes):
                          f"inputs of shapes {shapes}") from None
 
 
-def stack(tensors, axis=0):
+def stack(tensors: Iterable[Operand], axis: int = 0) -> Tensor:
     """Join tensors of one shape S along a new axis: shape S with len(tensors) inserted."""
     ts = _tensors(tensors, "stack")
     shapes = [t.shape for t in ts]
@@ -39,7 +45,7 @@ def stack(tensors, axis=0):
     return apply(R.STACK, *ts, params=(_normalize(axis, len(shapes[0]) + 1, "stack", shapes),))
 
 
-def concat(tensors, axis=0):
+def concat(tensors: Iterable[Operand], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; their shapes agree on every other axis."""
     ts = _tensors(tensors, "concat")
     shapes = [t.shape for t in ts]
@@ -54,7 +60,8 @@ def concat(tensors, axis=0):
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def softmax_cross_entropy(logits, targets, reduction="mean"):
+def softmax_cross_entropy(logits: Operand, targets: int | ArrayLike | Tensor,
+                          reduction: Reduction = "mean") -> Tensor:
     """-log softmax(logits)[target], one fused rule whose VJP is ``softmax(o) - y``.
 
     logits: (C,) or (B, C). targets: class indices (an int for (C,), shape (B,) for

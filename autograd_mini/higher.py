@@ -16,8 +16,11 @@ node's formulas see Tensors that lead back into the graph:
 ``tape.backward`` stays the eager NumPy walk; ``create_graph=False`` here runs the same
 per-input step it does (``tape.input_grad``).
 """
+from __future__ import annotations
+
 from contextlib import contextmanager
 from heapq import heappop, heappush
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence, overload
 
 import numpy as np
 
@@ -30,9 +33,28 @@ from .tape import Node, input_grad
 from .tensor import ShapeOf, Tensor, _result
 from .tensor_formulas import TENSOR
 
+if TYPE_CHECKING:
+    from .hints import ArrayLike
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
-         allow_unused=False):
+    GradOutputs = ArrayLike | Tensor | Sequence[ArrayLike | Tensor | None] | None
+
+
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: GradOutputs = None, create_graph: bool = False,
+         retain_graph: bool | None = None,
+         allow_unused: Literal[False] = False) -> tuple[Tensor, ...]: ...
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: GradOutputs = None, create_graph: bool = False,
+         retain_graph: bool | None = None, *,
+         allow_unused: bool) -> tuple[Tensor | None, ...]: ...
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: GradOutputs = None, create_graph: bool = False,
+         retain_graph: bool | None = None,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs) times ``grad_outputs``, as ``torch.autograd.grad``: a tuple of
     Tensors, one per input (None for an input the outputs do not reach, with
     ``allow_unused=True``). Nothing is accumulated into ``.grad``.
@@ -162,7 +184,8 @@ def _tensor_env(node):
     return env
 
 
-def hvp(f, inputs, vectors):
+def hvp(f: Callable[..., Tensor], inputs: Sequence[ArrayLike | Tensor],
+        vectors: Sequence[ArrayLike]) -> tuple[np.ndarray, ...]:
     """The Hessian of a scalar ``f(*inputs)`` times ``vectors``: one array per input,
     d/dx (grad f . v), by differentiating the recorded gradient (reverse over reverse).
 
@@ -191,7 +214,10 @@ class GradgradcheckReport(GradcheckReport):
     __repr__ = __str__
 
 
-def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, mode="full", seed=0):
+def gradgradcheck(fn: Callable[..., Tensor], inputs: Iterable[Any], eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-4,
+                  mode: Literal["full", "projection"] = "full",
+                  seed: int = 0) -> GradgradcheckReport:
     """Second derivatives against finite differences of the gradient.
 
     With a fixed random ``u`` of ``fn(*inputs)``'s shape, the gradient G(x) = u . dfn/dx

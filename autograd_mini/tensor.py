@@ -1,9 +1,12 @@
 """Tensor: a NumPy array, its gradient, and a link to the node that produced it; and
 ``apply``, the one function that runs a rule forward and records it on the tape."""
+from __future__ import annotations
+
 import weakref
 from collections import namedtuple
 from types import MappingProxyType
 from numbers import Number
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence
 from operator import attrgetter
 
 import numpy as np
@@ -15,6 +18,10 @@ from .errors import AnomalyError, DTypeError, ShapeError, where
 from .locks import hold
 from .tape import Node, backward
 from .tracing import current as _tracing, reading
+
+if TYPE_CHECKING:
+    from .hints import ArrayLike, Axes, DTypeLike, Index, Operand
+    from .registry import Rule
 
 
 class Tensor:
@@ -28,8 +35,11 @@ class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "name", "node", "_fresh", "_T",
                  "__weakref__")
     __array_ufunc__ = None      # make `ndarray * Tensor` call Tensor.__rmul__
+    grad: np.ndarray | None     # (for type checkers: what the slots hold)
+    node: Node | None
 
-    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+    def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False,
+                 name: str | None = None, dtype: DTypeLike = None) -> None:
         self._data = _as_array(data, dtype, name)
         if requires_grad and self._data.dtype.kind != "f":
             raise DTypeError(
@@ -44,11 +54,11 @@ class Tensor:
         self._T = None          # (data array, its transpose): see parameter_transpose
 
     @property
-    def data(self):
+    def data(self) -> np.ndarray:
         return self._data
 
     @data.setter
-    def data(self, value):
+    def data(self, value: ArrayLike | Tensor) -> None:
         """Replace the values (an optimizer step). A tensor that carries gradients keeps
         its dtype (the new values are converted to it, as ``W.data[...] = value`` would);
         a new shape is refused while ``.grad`` holds a gradient of the old one."""
@@ -68,29 +78,29 @@ class Tensor:
     mT = property(lambda self: self.transpose(*range(self.ndim - 2), -1, -2))   # as ndarray.mT
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         if (self.node is None and self.requires_grad and state.grad_enabled
                 and _tracing.tracer is None and state.tracer is None):  # (tracers see every op)
             return parameter_transpose(self)
         return self.transpose()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         reading(".numpy()")
         return self._data.copy()
 
-    def item(self):
+    def item(self) -> Any:
         reading(".item()")
         return self._data.item()
 
-    def __float__(self):
+    def __float__(self) -> float:
         reading("float()")
         return float(self._one_element("float"))
 
-    def __int__(self):
+    def __int__(self) -> int:
         reading("int()")
         return int(self._one_element("int"))
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         reading("bool()")
         return len(self) > 0        # as before: Python's default for a sized object
 
@@ -100,13 +110,13 @@ class Tensor:
                             "one-element tensor converts to a Python number")
         return self._data.item()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self._data)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         values = np.array2string(self._data, precision=4, threshold=20, edgeitems=2,
                                  separator=", ", prefix="Tensor(")
         extra = [f"name={self.name!r}"] if self.name else []
@@ -119,62 +129,62 @@ class Tensor:
         return f"Tensor({', '.join([values] + extra)})"
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other): return apply(R.ADD, self, other)
-    def __radd__(self, other): return apply(R.ADD, other, self)
-    def __sub__(self, other): return apply(R.SUB, self, other)
-    def __rsub__(self, other): return apply(R.SUB, other, self)
-    def __mul__(self, other): return apply(R.MUL, self, other)
-    def __rmul__(self, other): return apply(R.MUL, other, self)
-    def __truediv__(self, other): return apply(R.DIV, self, other)
-    def __rtruediv__(self, other): return apply(R.DIV, other, self)
-    def __matmul__(self, other): return matmul(self, other)
-    def __rmatmul__(self, other): return matmul(other, self)
-    def __neg__(self): return apply(R.NEG, self)
+    def __add__(self, other: Operand) -> Tensor: return apply(R.ADD, self, other)
+    def __radd__(self, other: Operand) -> Tensor: return apply(R.ADD, other, self)
+    def __sub__(self, other: Operand) -> Tensor: return apply(R.SUB, self, other)
+    def __rsub__(self, other: Operand) -> Tensor: return apply(R.SUB, other, self)
+    def __mul__(self, other: Operand) -> Tensor: return apply(R.MUL, self, other)
+    def __rmul__(self, other: Operand) -> Tensor: return apply(R.MUL, other, self)
+    def __truediv__(self, other: Operand) -> Tensor: return apply(R.DIV, self, other)
+    def __rtruediv__(self, other: Operand) -> Tensor: return apply(R.DIV, other, self)
+    def __matmul__(self, other: Operand) -> Tensor: return matmul(self, other)
+    def __rmatmul__(self, other: Operand) -> Tensor: return matmul(other, self)
+    def __neg__(self) -> Tensor: return apply(R.NEG, self)
 
     # Comparisons give constant (boolean) tensors: masks, never differentiated.
-    def __gt__(self, other): return _compare(np.greater, self, other)
-    def __ge__(self, other): return _compare(np.greater_equal, self, other)
-    def __lt__(self, other): return _compare(np.less, self, other)
-    def __le__(self, other): return _compare(np.less_equal, self, other)
+    def __gt__(self, other: Operand) -> Tensor: return _compare(np.greater, self, other)
+    def __ge__(self, other: Operand) -> Tensor: return _compare(np.greater_equal, self, other)
+    def __lt__(self, other: Operand) -> Tensor: return _compare(np.less, self, other)
+    def __le__(self, other: Operand) -> Tensor: return _compare(np.less_equal, self, other)
 
-    def __pow__(self, p):
+    def __pow__(self, p: float) -> Tensor:
         if isinstance(p, Tensor) or not isinstance(p, Number):
             raise TypeError(f"pow: the exponent must be a Python number, got {type(p).__name__}; "
                             "for a tensor exponent write (b * x.log()).exp()")
         return apply(R.POW, self, params=(p,))
 
-    def __rpow__(self, base):
+    def __rpow__(self, base: object) -> NoReturn:
         raise TypeError(f"pow: a tensor exponent is not supported ({type(base).__name__} ** "
                         "Tensor); for b ** x write (x * math.log(b)).exp()")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Index) -> Tensor:
         return apply(R.GETITEM, self, params=(_index(index),))
 
     # ------------------------------------------------------------------ methods
-    def tanh(self): return apply(R.TANH, self)
-    def sigmoid(self): return apply(R.SIGMOID, self)
-    def relu(self): return apply(R.RELU, self)
-    def exp(self): return apply(R.EXP, self)
-    def log(self): return apply(R.LOG, self)
+    def tanh(self) -> Tensor: return apply(R.TANH, self)
+    def sigmoid(self) -> Tensor: return apply(R.SIGMOID, self)
+    def relu(self) -> Tensor: return apply(R.RELU, self)
+    def exp(self) -> Tensor: return apply(R.EXP, self)
+    def log(self) -> Tensor: return apply(R.LOG, self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: Axes = None, keepdims: bool = False) -> Tensor:
         return apply(R.SUM, self, params=(_axes(axis, self, "sum"), keepdims))
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: Axes = None, keepdims: bool = False) -> Tensor:
         return apply(R.MEAN, self, params=(_axes(axis, self, "mean"), keepdims))
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis: int = -1) -> Tensor:
         return apply(R.SOFTMAX, self, params=(_axis(axis, self, "softmax"),))
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis: int = -1) -> Tensor:
         return apply(R.LOG_SOFTMAX, self, params=(_axis(axis, self, "log_softmax"),))
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(R.RESHAPE, self, params=(shape,))
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: int | Sequence[int] | None) -> Tensor:
         """Reverse the axes (``t.T``), or permute them as ``axes`` says."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
             axes = axes[0]
@@ -186,7 +196,8 @@ class Tensor:
         return apply(R.TRANSPOSE, self, params=(tuple(axes) if axes else None,))
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, grad=None, retain_graph=False, keep_grads=False):
+    def backward(self, grad: ArrayLike | Tensor | None = None, retain_graph: bool = False,
+                 keep_grads: bool = False) -> None:
         """Accumulate d(self)/d(leaf), times ``grad``, into every leaf's ``.grad``.
 
         ``grad`` defaults to 1 for a one-element tensor; any other tensor needs it.
@@ -221,23 +232,23 @@ class Tensor:
         g = np.asarray(g, dtype=self._data.dtype)
         self.grad = g.copy() if self.grad is None else self.grad + g
 
-    def retain_grad(self):
+    def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor too (e.g. the gradient on h(t))."""
         if self.node is not None:
             self.node.retained = weakref.ref(self)
         return self
 
-    def named(self, name):
+    def named(self, name: str) -> Tensor:
         """Give this tensor a name (shown by the renderer, e.g. "h(3)"); returns self."""
         self.name = name
         if self.node is not None:
             self.node.name = name
         return self
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         self.grad = None
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data, cut from the graph (truncated BPTT)."""
         return Tensor(self._data)
 
@@ -267,7 +278,7 @@ def parameter_transpose(W):
     return t
 
 
-def apply(rule, *inputs, params=()):
+def apply(rule: Rule, *inputs: Operand, params: Sequence[Any] = ()) -> Tensor:
     """Run ``rule`` forward on ``inputs`` (Tensors, arrays or numbers) and record it.
 
     A node is recorded when grad mode is on and some input requires grad; it keeps what

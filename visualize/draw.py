@@ -1,11 +1,21 @@
 """draw(root): trace the tape, collapse or roll it, render DOT. The one-call entry point."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
 from .collapse import collapse
 from .render import to_dot
 from .rolled import roll
 from .trace import trace
 
+if TYPE_CHECKING:
+    import graphviz
 
-def draw(root, grads=True, formulas=True, max_steps=None, rolled=False, rankdir="LR"):
+    from autograd_mini import Tensor
+
+
+def draw(root: Tensor, grads: bool = True, formulas: bool = True, max_steps: int | None = None,
+         rolled: bool = False, rankdir: Literal["LR", "TB"] = "LR") -> graphviz.Digraph:
     """The graph that computed ``root`` (a Tensor, usually the loss) as a graphviz.Digraph.
 
     One cluster per scope (``with scope(f"t={t}")`` gives one per time step), parameters

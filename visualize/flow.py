@@ -7,12 +7,18 @@ dL/dW = sum_t dL/dW^(t)). Both are read off the tape: the state gradients are th
 output gradients, and a parameter's contribution at step t is the VJP of its use inside
 that step's scope. No matplotlib here. docs/pictures.md shows how to use it.
 """
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .trace import param_contributions, private_backward, step_order, tape_nodes
+
+if TYPE_CHECKING:
+    from autograd_mini import Tensor
 
 
 @dataclass
@@ -68,7 +74,8 @@ def _param_names(contributions):
     return names
 
 
-def gradient_flow(loss, state="h", last_loss=None):
+def gradient_flow(loss: Tensor, state: str | None = "h",
+                  last_loss: Tensor | None = None) -> Flow:
     """The gradient flow of one run whose steps ran inside ``scope(...)``.
 
     ``loss``: the scalar loss, before ``backward()`` (or after one with

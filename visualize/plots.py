@@ -5,6 +5,15 @@ For each run (a ``flow.Flow``) one column: on top |dL/dh(t)| against t on a log 
 map of each step's contribution |dL/dW^(t)| to each shared parameter's gradient, on one
 colour scale for all runs.
 """
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .flow import Flow
 
 
 def _matplotlib():
@@ -25,12 +34,14 @@ def _step_numbers(steps):
         return list(range(1, len(steps) + 1))
 
 
-def plot_flow(runs, path=None, title=None):
+def plot_flow(runs: Sequence[tuple[str, Flow]], path: str | os.PathLike[str] | None = None,
+              title: str | None = None) -> Figure:
     """The figure for ``runs`` [(title, Flow)], a ``matplotlib.figure.Figure``.
 
     Made without pyplot, so it neither switches the user's matplotlib backend nor
     leaves a figure open in pyplot's state: in a notebook it shows inline when it is the
-    cell's value, and later ``plt.show()`` calls work as before. With ``path`` (.png,
+    cell's value (after ``%matplotlib inline``, which loads the kernel's inline display),
+    and later ``plt.show()`` calls work as before. With ``path`` (.png,
     .svg or .pdf) it is also saved there.
     """
     import numpy as np

@@ -11,11 +11,17 @@ hoist.py places each op of a loop (once, all steps at once, or step by step);
 codegen.py and backward.py write the source; runner.py caches one program per signature.
 docs/compile.md states the contract and its limits.
 """
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
 from .runner import Compiled
 from .trace import TracingError
 
+R = TypeVar("R")
 
-def compile(f):
+
+def compile(f: Callable[..., R]) -> Compiled[R]:
     """A compiled version of ``f`` (see the module docstring and docs/compile.md)."""
     return Compiled(f)
 

@@ -7,9 +7,12 @@ shape or dtype retraces. The returned loss is a Tensor whose tape node is one "c
 node: its VJP runs the generated backward, once, and hands each leaf its gradient, so
 ``loss.backward()`` goes through the engine's own walk and ``.grad`` accumulation.
 """
+from __future__ import annotations
+
 import functools
 import inspect
 import warnings
+from typing import Any, Callable, Generic, TypeVar
 
 import numpy as np
 
@@ -21,6 +24,8 @@ from ..tape import Node
 from ..tensor import Tensor, _result
 from . import codegen, hoist, reroll
 from .trace import Tracer, TracingError
+
+R = TypeVar("R")      # what f returns: the loss Tensor, or (loss, Tensors...)
 
 COMPILED = Rule("compiled", None, ("x",),
                 (Formula("x", "program.grad(g, i)", ("x", "program")),),
@@ -133,10 +138,12 @@ def shape_outputs(loss, extras, structure):
     return (loss,) + tuple(build(s) for s in structure)
 
 
-class Compiled:
+class Compiled(Generic[R]):
     """``autograd_mini.compile(f)``: see the package's docstring for the contract."""
 
-    def __init__(self, f):
+    traces: int
+
+    def __init__(self, f: Callable[..., R]) -> None:
         self.f = f
         self.cache = {}
         self.traces = 0
@@ -147,7 +154,7 @@ class Compiled:
         except (TypeError, ValueError):
             self.argnames = []
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> R:
         leaves, names = [], []
         skel, sig = flatten(args, "", leaves, names)
         sig = (sig, state.grad_enabled)
@@ -157,7 +164,7 @@ class Compiled:
             return entry.run(leaves, entry.structure)
         return self.trace(skel, sig, leaves, names)
 
-    def source(self):
+    def source(self) -> str:
         """The generated source of the last signature called (forward and backward)."""
         if self.last is None:
             raise RuntimeError("source(): nothing traced yet; call the compiled function once")

@@ -4,9 +4,14 @@ See docs/check_formula.md for a worked example (an Elman RNN with ReLU, a bias a
 connection from h(t-2), one right formula and one with the activation's derivative left
 out).
 """
-from dataclasses import dataclass
+from __future__ import annotations
 
-from .claim import Claim, Condition, Network, Source
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .bench import Bench
+from .claim import Case, Claim, Condition, Network, Source
 from .judge import check_source
 from .markdown import markdown
 from .report import table
@@ -25,25 +30,33 @@ class FormulaCheck:
     def result(self):
         return self.report.verdicts[0]
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name in ("verdict", "why", "condition", "max_rel_err", "max_rel_err_outside",
                     "counterexample", "corrected", "corrected_ok", "cases"):
             return getattr(self.result, name)
         raise AttributeError(name)
 
-    def record(self):
+    def record(self) -> dict[str, Any]:
         return self.result.record()
 
-    def markdown(self):
+    def markdown(self) -> str:
         return markdown(self.report, title=f"Your formula: {self.result.claim.label}")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return table(self.report, width_scale=1.0)
 
 
-def check_formula(network, formula, quantity, cases, *, steps=None, conditions=(),
-                  label="my formula", statement="", quantity_text=None, corrected=None,
-                  corrected_text="", why="", random_cases=10):
+def check_formula(network: Callable[[Case], Network | tuple[Any, ...]],
+                  formula: Callable[[Bench, int], Any],
+                  quantity: str | Callable[[Bench, int], Any],
+                  cases: Mapping[str, Iterable[Any]], *,
+                  steps: Literal["each", "last", "first", "before-last"] | None = None,
+                  conditions: Iterable[Condition | tuple[Any, ...]] = (),
+                  label: str = "my formula", statement: str = "",
+                  quantity_text: str | None = None,
+                  corrected: Callable[[Bench, int], Any] | None = None,
+                  corrected_text: str = "", why: str = "",
+                  random_cases: int = 10) -> FormulaCheck:
     """Judge ``formula`` against autodiff on a grid of cases, as ``autograd-mini check``
     judges a source's claims.
 
