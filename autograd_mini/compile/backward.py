@@ -7,6 +7,8 @@ per step, or into a temporary of the step. A loop runs backwards over t; an op's
 into a loop-invariant or hoisted input is *deferred* to after the loop, where it is one
 product (or one sum) over the stacked steps.
 """
+import ast
+
 import numpy as np
 
 from . import batch
@@ -21,6 +23,23 @@ class Backward:
         self.gvar = {}              # gradient key -> variable name
         self.temps = set()          # step temporaries assigned so far in this loop body
         self.lines = gen.bwd
+        self.written = set()        # gradient buffers written so far (in program order)
+        self.carried = set()        # buffers of the current loop that carries write into
+
+    def write(self, buf, rows, text, lines, full=False):
+        """``buf[rows] += text``; or, for the buffer's first write when it covers every
+        step's row (``full``), ``buf[rows] = text``: then the buffer is not zeroed before
+        each backward (only the rows before the first step, where carries sum into)."""
+        first = buf not in self.written
+        self.written.add(buf)
+        if first and full:
+            if buf in self.carried:
+                self.gen.gzero.append((buf, f":{self.gen.gbase[buf]}"))
+            lines.append(assign(f"{buf}[{rows}]", text))
+            return
+        if first:
+            self.gen.gzero.append((buf, None))
+        lines.append(f"{buf}[{rows}] += {text}")
 
     # ------------------------------------------------------------------ accumulate
     def key(self, v):
@@ -53,7 +72,7 @@ class Backward:
         if key[0] == "B" if isinstance(key, tuple) else False:
             _, loop, j, k, slot = key
             buf = self.gen.alloc(loop, j, slot, grad=True)
-            lines.append(f"{buf}[{self.gen.row(loop, loop.base + k)}] += {text}")
+            self.write(buf, self.gen.row(loop, loop.base + k), text, lines)
             return
         wish = self.gen.sref(v) if not isinstance(key, tuple) else \
             self.gen.loop_name(self.gen.loops[key[1]], key[2], key[3])
@@ -202,7 +221,7 @@ class Backward:
         else:
             text = f"np.stack(np.split({g}, {self.gen.n_text(loop)}, axis={axis}))"
         self.lines.append(f"# {op.rule.vjp_text(0)}, for every step at once")
-        self.lines.append(f"{buf}[{loop.base}:] += {text}")
+        self.write(buf, f"{loop.base}:", text, self.lines, full=True)
 
     # ------------------------------------------------------------------ loops
     def loop(self, loop):
@@ -210,6 +229,12 @@ class Backward:
         body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
         lines = self.lines
         lines.append(f"# loop {loop.id}, backwards")
+        self.carried = set()
+        for r in range(loop.P):
+            for m, c in enumerate(loop.ins[r]):
+                if c[0] == "C" and body[r].flows[m] and pl.place[r] == "loop" \
+                        and self.wants(loop, c):
+                    self.carried.add(gen.alloc(loop, c[2], c[3], grad=True))
         for j in range(loop.P - 1, -1, -1):
             if pl.place[j] == "reduce":
                 g = self.gvar.get(("I", loop.id, j, 0))
@@ -256,6 +281,7 @@ class Backward:
     def g_of(self, loop, j, mode):
         """The gradient on body op j's result, at step t or for every step."""
         gen, pl = self.gen, self.gen.plans[loop.id]
+        j = pl.gsource(j)
         if pl.place[j] == "inv":
             return self.gvar.get(("I", loop.id, j, 0))
         if pl.gstacked[j]:
@@ -275,7 +301,7 @@ class Backward:
             buf = gen.alloc(other, j, slot, grad=True)
             row = Aff(aff.a + other.base, aff.b)
             rows = gen.aff_text(row, loop) if mode == "step" else gen.aff_slice(row, loop)
-            lines.append(f"{buf}[{rows}] += {text}")
+            self.write(buf, rows, text, lines)
             return
         j, slot, d = (c[1], c[2], 0) if c[0] == "L" else (c[2], c[3], c[1])
         pl = gen.plans[loop.id]
@@ -293,7 +319,8 @@ class Backward:
                 rows = "t" if not d else f"t - {d}"
             else:
                 rows = f"{loop.base - d}:{-d if d else ''}"
-            lines.append(f"{buf}[{rows}] += {text}")
+            full = not d and (mode == "stack" or buf not in self.carried)
+            self.write(buf, rows, text, lines, full)
             return
         key = ("T", loop.id, j)
         name = self.gname(key, gen.loop_name(loop, j, slot))
@@ -318,7 +345,8 @@ class Backward:
         env = self.env(op, loop, j, "step")
         out = self.vals[op.outs[0]]
         for m, c in enumerate(loop.ins[j]):
-            if not op.flows[m] or pl.deferred.get((j, m)) or not self.wants(loop, c):
+            if not op.flows[m] or pl.deferred.get((j, m)) or (j, m) in pl.gpass \
+                    or not self.wants(loop, c):
                 continue
             text = self.vjp(op.rule, m, env, (g, dummy(out.shape, out.dtype)),
                             self.target(loop, c, "step"))
@@ -336,7 +364,8 @@ class Backward:
         for m, c in enumerate(loop.ins[j]):
             if only is not None and m != only:
                 continue
-            if not op.flows[m] or not self.wants(loop, c):
+            if not op.flows[m] or (j, m) in self.gen.plans[loop.id].gpass \
+                    or not self.wants(loop, c):
                 continue
             env = self.env(op, loop, j, "stack", form, m)
             gm, gd = g, dummy((loop.n,) + out.shape, out.dtype)
@@ -365,6 +394,20 @@ class Backward:
                             self.target(loop, c, "step"))
             lines.append(f"# {op.rule.vjp_text(m)}")
             self.into_class(loop, c, text, "step", lines)
+
+
+_UFUNC = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply",
+          ast.Div: "np.divide", ast.MatMult: "np.matmul"}
+
+
+def assign(target, text):
+    """``target = text``, written as ``np.multiply(a, b, out=target)`` when ``text`` is one
+    product or sum: the result goes straight into the buffer's row, with no temporary."""
+    tree = ast.parse(text, mode="eval").body
+    if isinstance(tree, ast.BinOp) and type(tree.op) in _UFUNC:
+        return f"{_UFUNC[type(tree.op)]}({ast.unparse(tree.left)}, " \
+               f"{ast.unparse(tree.right)}, out={target})"
+    return f"{target} = {text}"
 
 
 def _ident(text):

@@ -70,6 +70,11 @@ class Names:
         return name
 
 
+# Rules whose forward is one NumPy function that can write into a given array (out=).
+UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+          "neg": "np.negative", "exp": "np.exp", "log": "np.log", "tanh": "np.tanh",
+          "matmul": "np.matmul"}
+
 _SHORT = {"matmul": "mm", "matvec": "mv", "vecmat": "vm", "add": "add", "sub": "sub",
           "mul": "mul", "div": "div", "softmax_cross_entropy": "L", "getitem": "sel",
           "transpose": "tr", "concat": "cat", "stack": "stk", "reshape": "rs"}
@@ -160,7 +165,8 @@ class Gen:
                         self.where[o] = (loop, j, k, slot)
         self.vname, self.bufname, self.consts = {}, {}, {}
         self.program_lines, self.fwd, self.bwd = [], [], []
-        self.gname, self.gzero, self.locals = {}, [], set()
+        self.gname, self.gbase, self.locals = {}, {}, set()
+        self.gzero = []          # (buffer, rows) the backward zeroes first: set by backward.py
         self.sym = {}
         for loop in loops:
             if loop.n not in self.sym.values():
@@ -440,6 +446,8 @@ class Gen:
 
     def alloc(self, loop, j, slot, grad=False):
         """Make sure the buffer of loop value (j, slot) (or of its gradient) exists."""
+        if grad and slot == 0:
+            j = self.plans[loop.id].gsource(j)
         name = self.loop_name(loop, j, slot)
         key = ("g" if grad else "f", loop.id, j, slot)
         if key in self.bufname:
@@ -448,7 +456,7 @@ class Gen:
         val = self.vals[op.outs[slot]]
         if grad:
             name = self.names.make("d" + name)
-            self.gzero.append(name)
+            self.gbase[name] = loop.base
         self.bufname[key] = name
         shape = self.stacked_shape(loop, val.shape, loop.base)
         self.program_lines.append(f"{name} = np.zeros({shape}, np.{val.dtype.name})")
@@ -478,8 +486,37 @@ class Gen:
                 outs.append(f"{self.alloc(loop, j, slot)}[t]")
             else:
                 outs.append(self.loop_name(loop, j, slot))
+        func = UFUNCS.get(op.rule.name)
+        if func and mode == "step" and len(outs) == 1:
+            args = ", ".join(names[n] for n in op.rule.inputs)
+            if pl.stacked[(j, 0)]:      # straight into the row: no temporary, no copy
+                lines.append(f"{func}({args}, out={outs[0]})   # {op.rule.name}")
+                return
+            temp = self.dying_temp(loop, j, op)
+            if temp is not None:        # into a temporary of this step read only here
+                lines.append(f"{outs[0]} = {func}({args}, out={temp})   # {op.rule.name}")
+                return
         lines.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params)}"
                      f"   # {op.rule.name}")
+
+    def dying_temp(self, loop, j, op):
+        """The name of a step temporary that op j (elementwise) may overwrite: made fresh
+        by an op of this step, read by op j alone, kept for no gradient formula."""
+        if op.rule.name not in batch.ELEMENTWISE:
+            return None
+        pl, vals = self.plans[loop.id], self.vals
+        out = vals[op.outs[0]]
+        for c in loop.ins[j]:
+            if c[0] != "L" or c[2] != 0:
+                continue
+            i = c[1]
+            made = self.prog.ops[loop.op(i, loop.n - 1)]
+            v = vals[made.outs[0]]
+            if pl.place[i] == "loop" and not pl.stacked[(i, 0)] and i not in pl.external \
+                    and pl.readers[i] == [(j, c)] and made.rule.name in UFUNCS \
+                    and v.shape == out.shape and v.dtype == out.dtype:
+                return self.loop_name(loop, i, 0)
+        return None
 
     def stacked_line(self, loop, j, op):
         if self.is_view(op):
@@ -491,6 +528,12 @@ class Gen:
                                   "stack")
         outs = [f"{self.alloc(loop, j, slot)}[{loop.base}:]" for slot in range(len(op.outs))]
         when = "before" if pl.place[j] == "pre" else "after"
+        func = UFUNCS.get(op.rule.name)
+        if func and len(outs) == 1 and form.forward == batch.FORWARD[op.rule.name]:
+            args = ", ".join(names[n] for n in op.rule.inputs)
+            self.fwd.append(f"{func}({args}, out={outs[0]})   # {op.rule.name}, every step "
+                            f"at once ({when} the loop)")
+            return
         self.fwd.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params, form)}"
                         f"   # {op.rule.name}, every step at once ({when} the loop)")
 
@@ -535,7 +578,8 @@ class Gen:
         src += [f"        return ({', '.join(outs)},), ({', '.join(saved)}{',' if len(saved) == 1 else ''})"]
         src += ["", f"    def backward({', '.join(['g'] + saved)}):",
                 '        """g: the gradient on the outputs; returns the leaves\' gradients."""']
-        src += [f"        {n}.fill(0)" for n in self.gzero]
+        src += [f"        {n}.fill(0)" if rows is None else f"        {n}[{rows}] = 0"
+                for n, rows in self.gzero]
         src += ["        " + x for x in self.bwd]
         src += ["", "    return forward, backward", ""]
         return "\n".join(src)
