@@ -131,7 +131,7 @@ def render(text, names, shapes=(), raw=()):
 
 
 def uses(text, name):
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+    return re.search(rf"(?<![.\w]){re.escape(name)}\b", text) is not None
 
 
 def literal(a):
@@ -168,6 +168,7 @@ class Gen:
         self.gname, self.gbase, self.locals = {}, {}, set()
         self.gzero = []          # (buffer, rows) the backward zeroes first: set by backward.py
         self.sym = {}
+        self.allocated = set()
         for loop in loops:
             if loop.n not in self.sym.values():
                 self.sym[loop.id] = "T" if not self.sym else f"T{len(self.sym) + 1}"
@@ -269,7 +270,7 @@ class Gen:
         c = self.num(c0, loop)
         if aff.b == -1:
             return f"{c} - t"
-        return f"t + {c}" if c0 > 0 else f"t - {-c0}"
+        return f"{tb} + {c}" if c0 > 0 else f"{tb} - {-c0}"
 
     def aff_slice(self, aff, loop, shift=0):
         a = aff.a - aff.b * shift
@@ -385,6 +386,17 @@ class Gen:
         if "index" in params:
             params["index_raw"] = self.pshow(op.params[op.rule.params.index("index")],
                                              None, None, True)
+        outs = [self.value_name(o) for o in op.outs]
+        axis = dict(zip(op.rule.params, op.params)).get("axis")
+        if steps is not None and axis == 0:     # the rows are already in place: a view
+            loop = self.where[op.ins[0]][0]
+            shape = tuple(self.vals[op.ins[0]].shape)
+            rows = f"{self.n_text(loop)} * {shape[0]}" if shape[0] != 1 else self.n_text(loop)
+            text = steps if op.rule.name == "stack" else \
+                f"{steps}.reshape({', '.join([rows] + [str(n) for n in shape[1:]])})"
+            self.fwd.append(f"{outs[0]} = {text}   # {op.rule.name} of every step: "
+                            "the buffer's rows, no copy")
+            return
         if steps is not None:
             names = {op.rule.inputs[0]: steps}
         else:
@@ -412,6 +424,7 @@ class Gen:
         pl = self.plans[loop.id]
         body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
         self.fwd.append(f"# loop {loop.id}: {self.n_text(loop)} steps of {loop.P} ops")
+        self.share_stacked(loop, body)
         for j in range(loop.P):
             if pl.place[j] == "inv":
                 self.step_line(loop, j, body[j], "inv", self.fwd)
@@ -444,6 +457,31 @@ class Gen:
                                 f"{self.cref(loop, loop.ins[j][m], 'stack')}.sum(axis=0)"
                                 f"   # add over all steps: a running sum")
 
+    def share_stacked(self, loop, body):
+        """An elementwise op on all steps at once (``x(t) U^T + b``) writes into the buffer
+        of an input that it alone reads and no gradient formula names: one buffer less."""
+        pl = self.plans[loop.id]
+        for j in range(loop.P):
+            op = body[j]
+            if pl.place[j] not in ("pre", "post") or op.rule.name not in batch.ELEMENTWISE \
+                    or op.rule.name not in UFUNCS or len(op.outs) != 1 \
+                    or "out" in op.rule.saves:
+                continue
+            for m, c in enumerate(loop.ins[j]):
+                if c[0] != "L" or c[2] != 0:
+                    continue
+                i, made = c[1], body[c[1]]
+                a, b = self.vals[made.outs[0]], self.vals[op.outs[0]]
+                if pl.place[i] in ("pre", "post") and (pl.place[i], pl.place[j]) != \
+                        ("post", "pre") and pl.readers[i] == [(j, c)] \
+                        and i not in pl.external and len(made.outs) == 1 \
+                        and "out" not in made.rule.saves \
+                        and op.rule.inputs[m] not in op.rule.saves \
+                        and a.shape == b.shape and a.dtype == b.dtype \
+                        and not self.is_view(made) and made.rule.name in UFUNCS:
+                    self.bufname[(loop.id, j, 0)] = self.loop_name(loop, i, 0)
+                    break
+
     def alloc(self, loop, j, slot, grad=False):
         """Make sure the buffer of loop value (j, slot) (or of its gradient) exists."""
         if grad and slot == 0:
@@ -458,6 +496,9 @@ class Gen:
             name = self.names.make("d" + name)
             self.gbase[name] = loop.base
         self.bufname[key] = name
+        if name in self.allocated:      # shared with another value (share_stacked)
+            return name
+        self.allocated.add(name)
         shape = self.stacked_shape(loop, val.shape, loop.base)
         self.program_lines.append(f"{name} = np.zeros({shape}, np.{val.dtype.name})")
         return name
