@@ -11,7 +11,10 @@ after a warm-up, the implementations take turns in 0.2 s chunks of iterations, `
 x ``--budget`` seconds (3 x 1) of them each. Reported: median and min ms per iteration;
 the ratio to NumPy, the median over turns of the two chunks' median times (each chunk
 timed next to NumPy's, so a slow spell of the machine hits both); the ratio of the mins;
-peak memory traced by tracemalloc during one iteration. Results go to out/bench.json
+peak memory traced by tracemalloc during one iteration in the steady state (what the
+implementation holds plus what an iteration allocates; "first-call MiB": the build and the
+first iteration, a compiled function's trace included); "build s": the time of ``build``
+(for compiled, the trace and code generation). Results go to out/bench.json
 (``--json PATH``).
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set in the environment, pin OpenBLAS to an
@@ -38,6 +41,7 @@ OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 AGREE_RTOL = 1e-8
 TARGETS = {"tiny": 2.8, "small": 2.2, "medium": 1.25, "long": 3.2}   # max ratio to NumPy
 COMPILED_TARGETS = {"tiny": 1.0, "small": 0.6, "medium": 0.85, "long": 0.35}   # issue 17
+TRACE_LIMIT = 0.2                                                   # s, issue 17
 MEMORY_TARGET = ("medium", 1.5)                                     # max memory ratio
 
 
@@ -203,16 +207,19 @@ def mib(n):
 
 def size_table(results):
     lines = ["| size (B, D, H, C, T) | implementation | median ms | min ms | ratio to NumPy "
-             "(paired medians) | ratio (min) | peak traced MiB | memory ratio |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "(paired medians) | ratio (min) | peak traced MiB | memory ratio | build s "
+             "| first-call MiB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for size, rows in results.items():
         label = f"{size} {tuple(SIZES[size])}"
         for impl, r in rows.items():
             # PyTorch allocates in C++, which tracemalloc does not see.
             memory = (f"{mib(r['peak_bytes'])} | {r['memory_ratio']:.2f}" if impl != "torch"
                       else "n/a | n/a")
+            first = mib(r["first_peak_bytes"]) if impl != "torch" else "n/a"
             lines.append(f"| {label} | {impl} | {r['median_ms']:.3f} | {r['min_ms']:.3f} "
-                         f"| {r['ratio']:.2f} | {r['ratio_min']:.2f} | {memory} |")
+                         f"| {r['ratio']:.2f} | {r['ratio_min']:.2f} | {memory} "
+                         f"| {r['build_s']:.3f} | {first} |")
             label = ""
     return "\n".join(lines)
 
@@ -234,6 +241,13 @@ def targets_table(results):
             r = results[size]["compiled"]
             row(f"{size}: compiled / NumPy <= {limit}", r["ratio"], r["ratio"] <= limit,
                 r["ratio_min"])
+    for size, rows in results.items():
+        if "compiled" in rows:
+            c = rows["compiled"]
+            row(f"{size}: compiled trace and build <= {TRACE_LIMIT} s", c["build_s"],
+                c["build_s"] <= TRACE_LIMIT, c["build_s"])
+            m = c["peak_bytes"] / rows["autograd_mini"]["peak_bytes"]
+            row(f"{size}: compiled peak memory / eager's <= 1", m, m <= 1, m)
     size, limit = MEMORY_TARGET
     if size in results:
         m = results[size]["autograd_mini"]["memory_ratio"]

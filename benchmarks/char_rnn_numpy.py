@@ -6,7 +6,8 @@
 Both sides train the rnn (or lstm) of models/char_rnn.py on the shipped text, from the same
 weights, on the same chunks, with the same global-norm clipping and Adam:
 - autograd_mini: ``autograd_mini.models.trainer.Trainer`` (what ``autograd-mini train
-  char-rnn`` runs);
+  char-rnn`` runs), eager and with ``compile=True`` (``--compile``: the first step
+  traces, every later one runs the generated NumPy program; its time is counted);
 - NumPy by hand: ``autograd_mini.models.char_rnn.min_char_rnn_bptt`` (min-char-rnn's forward
   cache and backward loop) or ``lstm_bptt``, with clipping and Adam written out below.
 It prints the time per step, characters per second, and the largest difference between
@@ -63,6 +64,7 @@ def numpy_training(trainer, steps):
 
 
 def autograd_training(trainer, steps):
+    """Train with ``trainer`` (eager or compiled); returns (losses, seconds)."""
     start = time.perf_counter()
     losses = [trainer.train_step() for _ in range(steps)]
     return losses, time.perf_counter() - start
@@ -96,20 +98,29 @@ def main(argv=None):
     # Warm both up (imports, first allocations) on a throwaway run, then time fresh runs.
     numpy_training(Trainer(text, options), 3)
     autograd_training(Trainer(text, options), 3)
-    np_time = ag_time = float("inf")
+    autograd_training(Trainer(text, options, compile=True), 3)
+    np_time = ag_time = c_time = float("inf")
     for _ in range(args.repeats):
         np_losses, t = numpy_training(Trainer(text, options), args.steps)
         np_time = min(np_time, t)
         ag_losses, t = autograd_training(Trainer(text, options), args.steps)
         ag_time = min(ag_time, t)
+        c_losses, t = autograd_training(Trainer(text, options, compile=True), args.steps)
+        c_time = min(c_time, t)
     print(f"{'implementation':<26} {'ms/step':>9} {'chars/s':>10} {'final loss (bits/char)':>23}")
     for name, losses, t in ((f"NumPy by hand ({args.cell})", np_losses, np_time),
-                            ("autograd_mini", ag_losses, ag_time)):
+                            ("autograd_mini", ag_losses, ag_time),
+                            ("autograd_mini --compile", c_losses, c_time)):
         print(f"{name:<26} {1e3 * t / args.steps:>9.2f} {chars / t:>10,.0f} "
               f"{losses[-1] / LN2:>23.4f}")
-    print(f"\nautograd_mini takes {ag_time / np_time:.2f}x the hand-written time; the two "
-          f"runs' losses differ by at most {np.max(np.abs(np.subtract(np_losses, ag_losses))):.1e}"
-          " nats over all steps")
+
+    def most(a, b):
+        return np.max(np.abs(np.subtract(a, b)))
+    print(f"\nautograd_mini takes {ag_time / np_time:.2f}x the hand-written time, compiled "
+          f"{c_time / np_time:.2f}x (the hand-written loop takes {np_time / c_time:.2f}x the "
+          f"compiled time); losses over all steps differ from the hand-written run's by at "
+          f"most {most(np_losses, ag_losses):.1e} nats (eager), {most(np_losses, c_losses):.1e}"
+          f" (compiled), and compiled from eager by {most(ag_losses, c_losses):.1e}")
     return 0
 
 

@@ -46,17 +46,25 @@ def time_iterations(step, seconds):
 
 
 def traced_peak(build, params, x, y):
-    """Peak memory traced by tracemalloc while building the implementation (its
-    preallocated buffers count) and running one iteration. Inputs and parameters, shared
+    """Peak memory traced by tracemalloc during one iteration in the steady state: after
+    the build and a first iteration (a compiled function's trace), the peak of the next
+    iteration, counting what the implementation holds from before (preallocated buffers,
+    a compiled program) and what the iteration allocates. Also the peak of the build and
+    first iteration (a trace runs the eager engine once). Inputs and parameters, shared
     by all implementations, are made before tracing starts."""
     gc.collect()
     tracemalloc.start()
     step = build(params, x, y)
     grads = step()
+    first = tracemalloc.get_traced_memory()[1]
+    del grads
+    gc.collect()
+    tracemalloc.reset_peak()
+    grads = step()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     del grads, step
-    return peak
+    return peak, first
 
 
 def serve(spec):
@@ -74,11 +82,13 @@ def serve(spec):
     np.savez(spec["grads_file"], **{n: np.asarray(grads[n]) for n in PARAMS})
     del grads
     params, x, y = problem(B, D, H, C, T, dtype=np.float32)
-    peak = traced_peak(mod.build, params, x, y)
-    step = mod.build(params, x, y)
+    peak, first = traced_peak(mod.build, params, x, y)
+    start = time.perf_counter()
+    step = mod.build(params, x, y)     # a compiled implementation traces here
+    build_s = time.perf_counter() - start
     warm_up(step)
     gc.collect()
-    _reply({"peak_bytes": peak})
+    _reply({"peak_bytes": peak, "first_peak_bytes": first, "build_s": build_s})
     for line in sys.stdin:
         _reply(time_iterations(step, float(line)))
 
@@ -101,7 +111,7 @@ def scaling(spec):
         runs = max(1, min(5, 20000 // T))        # 5 runs at T=1,000, 2 at 10,000, 1 at 100,000
         best = min(_once(step) for _ in range(runs))
         del step
-        peak = traced_peak(mod.build, params, x, y)
+        peak = traced_peak(mod.build, params, x, y)[0]
         rows.append({"T": T, "ms": 1e3 * best, "peak_bytes": peak})
     return rows
 

@@ -148,12 +148,16 @@ class LSTM(_Cell):
     def detach_state(state):
         return tuple(s.detach() for s in state)
 
-    def step(self, x, state):
-        """One step: x (B, D) or (D,), state (h, c) -> (h', (h', c')), shapes (B, H)."""
+    def step(self, x, state, xW=None):
+        """One step: x (B, D) or (D,), state (h, c) -> (h', (h', c')), shapes (B, H).
+        ``xW``: x @ W_x when the caller has it already (a one-hot x picks rows of W_x),
+        and then x is not read."""
         h, c = state
-        x = x if isinstance(x, Tensor) else Tensor(x)
-        self._check_input(x, h)
-        z = x @ self.W_x + h @ self.W_h + self.b          # (B, 4H): all four gates at once
+        if xW is None:
+            x = x if isinstance(x, Tensor) else Tensor(x)
+            self._check_input(x, h)
+            xW = x @ self.W_x
+        z = xW + h @ self.W_h + self.b                    # (B, 4H): all four gates at once
         # The names are for pictures (visualize.draw); they cost nothing else.
         i = self._gates(z, 0).sigmoid().named("input gate")
         f = self._gates(z, 1).sigmoid().named("forget gate")
@@ -194,11 +198,14 @@ class GRU(_Cell):
     def detach_state(state):
         return state.detach()
 
-    def step(self, x, h):
-        """One step: x (B, D) or (D,), state h (B, H) -> (h', h')."""
-        x = x if isinstance(x, Tensor) else Tensor(x)
-        self._check_input(x, h)
-        zx = x @ self.W_x + self.b_x                      # (B, 3H)
+    def step(self, x, h, xW=None):
+        """One step: x (B, D) or (D,), state h (B, H) -> (h', h'). ``xW``: x @ W_x when
+        the caller has it already (then x is not read)."""
+        if xW is None:
+            x = x if isinstance(x, Tensor) else Tensor(x)
+            self._check_input(x, h)
+            xW = x @ self.W_x
+        zx = xW + self.b_x                                # (B, 3H)
         zh = h @ self.W_h + self.b_h                      # (B, 3H)
         # The names are for pictures (visualize.draw); they cost nothing else.
         r = (self._gates(zx, 0) + self._gates(zh, 0)).sigmoid().named("reset gate")

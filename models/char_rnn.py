@@ -7,6 +7,7 @@ character ids and the hidden state h(t) has shape (B, H). With vocabulary size V
     rnn   h(t) = tanh(W_xh[x(t)] + h(t-1) W_hh + b_h)      W_xh (V, H), W_hh (H, H), b_h (H,)
     lstm  h(t), c(t) = LSTM.step(onehot(x(t)), (h(t-1), c(t-1)))        (models/cells.py)
     gru   h(t) = GRU.step(onehot(x(t)), h(t-1))                          (models/cells.py)
+          (onehot(x(t)) @ W_x passed to the cell as the rows W_x[x(t)], as below)
     then  y(t) = h(t) W_hy + b_y,   p(t) = softmax(y(t))                W_hy (H, V), b_y (V,)
     loss  = mean over the B*T characters of -log p(t)[x(t+1)]      (nats per character)
 
@@ -146,7 +147,6 @@ class CharRNN:
         self.vocab_size = vocab_size
         self.core = core                  # the LSTM/GRU object, None for the rnn
         self.params = params              # {name: Tensor}, in a fixed order
-        self._onehot = None
 
     @classmethod
     def from_parameters(cls, cell, params):
@@ -220,12 +220,9 @@ class CharRNN:
             P = self.params
             h = (P["W_xh"][ids] + self.hidden(state) @ P["W_hh"] + P["b_h"]).tanh()
             return h, h
-        return self.core.step(self._onehot_rows(ids), state)
-
-    def _onehot_rows(self, ids):
-        if self._onehot is None or self._onehot.dtype != self.dtype:
-            self._onehot = np.eye(self.vocab_size, dtype=self.dtype)
-        return Tensor(self._onehot[ids])          # (B, V) constant input
+        # onehot(ids) @ W_x is the rows W_x[ids]: the same numbers, without a (B, V)
+        # product (the hand-written lstm_bptt picks rows too)
+        return self.core.step(None, state, xW=self.core.W_x[ids])
 
     def logits(self, h):
         """h (N, H) -> y (N, V)."""
@@ -244,14 +241,18 @@ class CharRNN:
         if chunk.size and (chunk.min() < 0 or chunk.max() >= self.vocab_size):
             raise ValueError(f"CharRNN.loss: ids must be in [0, {self.vocab_size - 1}] "
                              f"(the vocabulary), got {chunk.min()}..{chunk.max()}")
+        return self.chunk_loss(chunk[:, :-1], chunk[:, 1:].T.reshape(-1), state)
+
+    def chunk_loss(self, inputs, targets, state):
+        """``loss`` without the checks, from ids (B, T) and the targets as time-major rows
+        (T*B,): NumPy work on the chunk stays outside, so this traces for compile."""
         hs = []
-        for t in range(chunk.shape[1] - 1):
+        for t in range(inputs.shape[1]):
             with scope(f"t={t + 1}"):
-                h, state = self.step(chunk[:, t], state)
+                h, state = self.step(inputs[:, t], state)
             hs.append(h)
         # One output layer and one loss for all steps: (T*B, H) time-major rows.
         y = self.logits(concat(hs, axis=0))
-        targets = chunk[:, 1:].T.reshape(-1)
         return softmax_cross_entropy(y, targets), state
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+import autograd_mini
 from autograd_mini import Tensor
 from autograd_mini.optim import OPTIMIZERS, clip_grad_norm
 from autograd_mini.models.char_rnn import CharRNN, Vocabulary, sample, streams
@@ -51,9 +52,11 @@ class Trainer:
     """Everything a run is: model, optimizer, data streams, step, carried state.
 
     ``options`` is a dict with the keys of RUN_OPTIONS; ``text`` the training text.
+    ``compile``: run each chunk's loss and backward as the program autograd_mini.compile
+    generates (traced once; the same numbers as eager up to rounding).
     """
 
-    def __init__(self, text, options):
+    def __init__(self, text, options, compile=False):
         self.options = dict(options)
         o = self.options
         self.text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -72,6 +75,14 @@ class Trainer:
         self.smoothed = None
         self.history = []               # each step's loss, nats per character
         self.grad_norms = []
+        self.compiled = autograd_mini.compile(self.model.chunk_loss) if compile else None
+
+    def chunk_loss(self, chunk):
+        """The chunk's loss Tensor and the state after it (compiled or eager)."""
+        if self.compiled is None:
+            return self.model.loss(chunk, self.state)
+        inputs, targets = chunk[:, :-1], np.ascontiguousarray(chunk[:, 1:].T).reshape(-1)
+        return self.compiled(inputs, targets, self.state)
 
     def train_step(self):
         """One chunk forward, backward, clip, update. Returns the chunk's loss in nats."""
@@ -82,7 +93,7 @@ class Trainer:
             self.state = self.model.initial_state(o["batch"])
         chunk = self.data[:, k * T:k * T + T + 1]
         self.optimizer.zero_grad()
-        loss, state = self.model.loss(chunk, self.state)
+        loss, state = self.chunk_loss(chunk)
         value = loss.item()
         if not math.isfinite(value):
             raise FloatingPointError(

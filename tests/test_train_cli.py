@@ -236,3 +236,14 @@ def test_numbers_out_of_range_are_refused_by_the_parser(text, capsys, option, va
 
 def test_clip_zero_still_means_no_clipping(text, capsys):
     assert cli(train(text, "--clip", "0")) == 0
+
+
+def test_compile_trains_with_the_same_losses(text, tmp_path):
+    """--compile: the same run as eager (the smoothed losses of the metrics file)."""
+    losses = []
+    for extra in ((), ("--compile",)):
+        metrics = tmp_path / f"m{len(losses)}.json"
+        assert cli(train(text, "--metrics", str(metrics), *extra, steps=4)) == 0
+        losses.append(json.loads(metrics.read_text()))
+    for key in ("start_smoothed_loss", "final_smoothed_loss"):
+        assert abs(losses[0][key] - losses[1][key]) <= 1e-10

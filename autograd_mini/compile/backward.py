@@ -7,6 +7,9 @@ per step, or into a temporary of the step. A loop runs backwards over t; an op's
 into a loop-invariant or hoisted input is *deferred* to after the loop, where it is one
 product (or one sum) over the stacked steps.
 """
+import ast
+import functools
+
 import numpy as np
 
 from . import batch
@@ -21,6 +24,23 @@ class Backward:
         self.gvar = {}              # gradient key -> variable name
         self.temps = set()          # step temporaries assigned so far in this loop body
         self.lines = gen.bwd
+        self.written = set()        # gradient buffers written so far (in program order)
+        self.carried = set()        # buffers of the current loop that carries write into
+
+    def write(self, buf, rows, text, lines, full=False):
+        """``buf[rows] += text``; or, for the buffer's first write when it covers every
+        step's row (``full``), ``buf[rows] = text``: then the buffer is not zeroed before
+        each backward (only the rows before the first step, where carries sum into)."""
+        first = buf not in self.written
+        self.written.add(buf)
+        if first and full:
+            if buf in self.carried:
+                self.gen.gzero.append((buf, f":{self.gen.gbase[buf]}"))
+            lines.append(assign(f"{buf}[{rows}]", text))
+            return
+        if first:
+            self.gen.gzero.append((buf, None))
+        lines.append(f"{buf}[{rows}] += {text}")
 
     # ------------------------------------------------------------------ accumulate
     def key(self, v):
@@ -53,7 +73,7 @@ class Backward:
         if key[0] == "B" if isinstance(key, tuple) else False:
             _, loop, j, k, slot = key
             buf = self.gen.alloc(loop, j, slot, grad=True)
-            lines.append(f"{buf}[{self.gen.row(loop, loop.base + k)}] += {text}")
+            self.write(buf, self.gen.row(loop, loop.base + k), text, lines)
             return
         wish = self.gen.sref(v) if not isinstance(key, tuple) else \
             self.gen.loop_name(self.gen.loops[key[1]], key[2], key[3])
@@ -69,6 +89,8 @@ class Backward:
         when the formula's result is larger (broadcasting, or the steps' axis)."""
         texts, arrays, shapes = env
         formula = override or rule.vjp(m).expr
+        if rule.name == "transpose" and texts.get("axes") == "None":
+            formula = "g.T"             # the reverse of all axes undoes itself
         names = dict(texts, g=g[0], i=str(m))
         raw = {"index": names.pop("index_raw")} if "index_raw" in names else {}
         text = render(formula, names, shapes=shapes, raw=raw)
@@ -76,7 +98,7 @@ class Backward:
         with np.errstate(all="ignore"):
             got = batch.probe_shape(formula, probe)
         if got != target[0]:
-            text = f"unbroadcast({text}, {target[1]})"
+            text = summed(text, got, target)
         return text
 
     def env(self, op, loop, j, mode, form=None, m_fold=None):
@@ -199,10 +221,13 @@ class Backward:
         axis = dict(zip(op.rule.params, op.params))["axis"]
         if op.rule.name == "stack":
             text = f"np.moveaxis({g}, {axis}, 0)" if axis else g
+        elif axis == 0:
+            shape = self.vals[op.ins[0]].shape
+            text = f"{g}.reshape{self.gen.stacked_shape(loop, shape)}"
         else:
             text = f"np.stack(np.split({g}, {self.gen.n_text(loop)}, axis={axis}))"
         self.lines.append(f"# {op.rule.vjp_text(0)}, for every step at once")
-        self.lines.append(f"{buf}[{loop.base}:] += {text}")
+        self.write(buf, f"{loop.base}:", text, self.lines, full=True)
 
     # ------------------------------------------------------------------ loops
     def loop(self, loop):
@@ -210,6 +235,12 @@ class Backward:
         body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
         lines = self.lines
         lines.append(f"# loop {loop.id}, backwards")
+        self.carried = set()
+        for r in range(loop.P):
+            for m, c in enumerate(loop.ins[r]):
+                if c[0] == "C" and body[r].flows[m] and pl.place[r] == "loop" \
+                        and self.wants(loop, c):
+                    self.carried.add(gen.alloc(loop, c[2], c[3], grad=True))
         for j in range(loop.P - 1, -1, -1):
             if pl.place[j] == "reduce":
                 g = self.gvar.get(("I", loop.id, j, 0))
@@ -256,6 +287,7 @@ class Backward:
     def g_of(self, loop, j, mode):
         """The gradient on body op j's result, at step t or for every step."""
         gen, pl = self.gen, self.gen.plans[loop.id]
+        j = pl.gsource(j)
         if pl.place[j] == "inv":
             return self.gvar.get(("I", loop.id, j, 0))
         if pl.gstacked[j]:
@@ -275,7 +307,7 @@ class Backward:
             buf = gen.alloc(other, j, slot, grad=True)
             row = Aff(aff.a + other.base, aff.b)
             rows = gen.aff_text(row, loop) if mode == "step" else gen.aff_slice(row, loop)
-            lines.append(f"{buf}[{rows}] += {text}")
+            self.write(buf, rows, text, lines)
             return
         j, slot, d = (c[1], c[2], 0) if c[0] == "L" else (c[2], c[3], c[1])
         pl = gen.plans[loop.id]
@@ -293,7 +325,8 @@ class Backward:
                 rows = "t" if not d else f"t - {d}"
             else:
                 rows = f"{loop.base - d}:{-d if d else ''}"
-            lines.append(f"{buf}[{rows}] += {text}")
+            full = not d and (mode == "stack" or buf not in self.carried)
+            self.write(buf, rows, text, lines, full)
             return
         key = ("T", loop.id, j)
         name = self.gname(key, gen.loop_name(loop, j, slot))
@@ -318,12 +351,71 @@ class Backward:
         env = self.env(op, loop, j, "step")
         out = self.vals[op.outs[0]]
         for m, c in enumerate(loop.ins[j]):
-            if not op.flows[m] or pl.deferred.get((j, m)) or not self.wants(loop, c):
+            if not op.flows[m] or pl.deferred.get((j, m)) or (j, m) in pl.gpass \
+                    or not self.wants(loop, c):
                 continue
-            text = self.vjp(op.rule, m, env, (g, dummy(out.shape, out.dtype)),
-                            self.target(loop, c, "step"))
+            block = self.block_write(loop, j, op, c, env, g, lines)
+            if block:
+                continue
+            local = self.local_derivative(loop, j, op, m, pre)
+            if local is not None:
+                text = f"{g} * {local}"
+            else:
+                text = self.vjp(op.rule, m, env, (g, dummy(out.shape, out.dtype)),
+                                self.target(loop, c, "step"))
             lines.append(f"# {op.rule.vjp_text(m)}")
             self.into_class(loop, c, text, "step", lines, pre)
+
+    def block_write(self, loop, j, op, c, env, g, lines):
+        """getitem with a fixed basic index (an LSTM's gate block ``a[:, 128:256]``) into
+        a value with a row per step: ``da[t][..., 128:256] += g``, instead of a zero array
+        of the whole row with g scattered in. True when written."""
+        gen, pl = self.gen, self.gen.plans[loop.id]
+        if op.rule.name != "getitem" or c[0] not in ("L", "C"):
+            return False
+        index = dict(zip(op.rule.params, loop.params[j]))["index"]
+        if not basic(index):
+            return False
+        i, slot, d = (c[1], c[2], 0) if c[0] == "L" else (c[2], c[3], c[1])
+        if not (pl.gstacked.get(pl.gsource(i)) or d) or pl.place[i] == "inv" or slot:
+            return False
+        buf = gen.alloc(loop, i, slot, grad=True)
+        rows = "t" if not d else f"t - {d}"
+        lines.append(f"# {op.rule.vjp_text(0)}: g into x's block {env[0]['index_raw']}")
+        if buf not in self.written:
+            self.gen.gzero.append((buf, None))
+            self.written.add(buf)
+        lines.append(f"{buf}[{rows}][{env[0]['index_raw']}] += {g}")
+        return True
+
+    def local_derivative(self, loop, j, op, m, pre):
+        """For an elementwise op whose formula is ``g * (what does not depend on g)``
+        (tanh: ``g * (1 - out**2)``): that factor for every step at once, before the
+        backward loop (into ``pre``), so the loop only multiplies. Returns its row at step
+        t, or None when the formula is not of that form or names a value without rows."""
+        gen, pl = self.gen, self.gen.plans[loop.id]
+        rule = op.rule
+        if rule.name not in batch.ELEMENTWISE or rule.variadic:
+            return None
+        factor = split_g(rule.vjp(m).expr)
+        if factor is None or self.vals[op.ins[m]].shape != self.vals[op.outs[0]].shape:
+            return None
+        for name in {n.id for n in ast.walk(ast.parse(factor)) if isinstance(n, ast.Name)}:
+            if name == "out":
+                if not pl.stacked[(j, 0)]:
+                    return None
+            elif name in rule.inputs:
+                c = loop.ins[j][rule.inputs.index(name)]
+                if c[0] in ("L", "C") and not (pl.stacked.get((c[-2], c[-1])) or
+                                               gen.is_view(self.prog.ops[loop.op(c[-2], 0)])):
+                    return None
+            elif name in rule.params or name not in gen_namespace():
+                return None
+        texts = self.env(op, loop, j, "stack")[0]
+        name = gen.names.make(f"{gen.loop_name(loop, j, 0)}_local")
+        pre.append(f"# {rule.name}: {factor}, for every step at once")
+        pre.append(f"{name} = {render(factor, texts)}")
+        return f"{name}[{'t' if loop.base == 0 else f't - {loop.base}'}]"
 
     def stacked(self, loop, j, op, lines, only=None):
         if self.gen.is_view(op) or not any(op.flows):
@@ -336,7 +428,8 @@ class Backward:
         for m, c in enumerate(loop.ins[j]):
             if only is not None and m != only:
                 continue
-            if not op.flows[m] or not self.wants(loop, c):
+            if not op.flows[m] or (j, m) in self.gen.plans[loop.id].gpass \
+                    or not self.wants(loop, c):
                 continue
             env = self.env(op, loop, j, "stack", form, m)
             gm, gd = g, dummy((loop.n,) + out.shape, out.dtype)
@@ -365,6 +458,83 @@ class Backward:
                             self.target(loop, c, "step"))
             lines.append(f"# {op.rule.vjp_text(m)}")
             self.into_class(loop, c, text, "step", lines)
+
+
+_UFUNC = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply",
+          ast.Div: "np.divide", ast.MatMult: "np.matmul"}
+
+
+def basic(index):
+    """An index of fixed ints and slices (no array, nothing varying with t)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if isinstance(p, Aff):
+            if p.b:
+                return False
+        elif isinstance(p, slice):
+            if not basic(tuple(q for q in (p.start, p.stop, p.step) if q is not None)):
+                return False
+        elif not (p is None or p is Ellipsis or (isinstance(p, (int, np.integer))
+                                                  and not isinstance(p, bool))):
+            return False
+    return True
+
+
+def summed(text, got, target):
+    """``unbroadcast(text, shape)`` with the axes worked out now (the shapes are fixed
+    for the signature): ``text.sum(axis=(0, 1))``, as one would write it by hand."""
+    shape = tuple(target[0])
+    extra = len(got) - len(shape)
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, got[extra:])):
+        return f"unbroadcast({text}, {target[1]})"
+    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and got[extra + k] != 1)
+    node = ast.parse(text, mode="eval").body
+    if not isinstance(node, (ast.Name, ast.Subscript, ast.Call, ast.Attribute)):
+        text = f"({text})"
+
+    def axes(a):
+        return str(a[0]) if len(a) == 1 else str(a)
+    if extra:
+        text = f"{text}.sum(axis={axes(tuple(range(extra)))})"
+    if stretched:
+        text = f"{text}.sum(axis={axes(stretched)}, keepdims=True)"
+    return text
+
+
+def split_g(formula):
+    """``g * a * b`` -> ``a * b`` (the factors besides g), when g is one factor of a
+    product and appears nowhere else; else None (also when the rest is a bare name)."""
+    factors = []
+
+    def walk(x):
+        if isinstance(x, ast.BinOp) and isinstance(x.op, ast.Mult):
+            walk(x.left), walk(x.right)
+        else:
+            factors.append(x)
+    walk(ast.parse(formula, mode="eval").body)
+    gs = [f for f in factors if isinstance(f, ast.Name) and f.id == "g"]
+    rest = [f for f in factors if f not in gs]
+    if len(gs) != 1 or not rest or any(isinstance(n, ast.Name) and n.id == "g"
+                                       for f in rest for n in ast.walk(f)):
+        return None
+    if len(rest) == 1 and isinstance(rest[0], (ast.Name, ast.Constant)):
+        return None
+    return ast.unparse(functools.reduce(lambda a, b: ast.BinOp(a, ast.Mult(), b), rest))
+
+
+def gen_namespace():
+    from .codegen import namespace
+    return namespace()
+
+
+def assign(target, text):
+    """``target = text``, written as ``np.multiply(a, b, out=target)`` when ``text`` is one
+    product or sum: the result goes straight into the buffer's row, with no temporary."""
+    tree = ast.parse(text, mode="eval").body
+    if isinstance(tree, ast.BinOp) and type(tree.op) in _UFUNC:
+        return f"{_UFUNC[type(tree.op)]}({ast.unparse(tree.left)}, " \
+               f"{ast.unparse(tree.right)}, out={target})"
+    return f"{target} = {text}"
 
 
 def _ident(text):

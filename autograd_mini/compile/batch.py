@@ -37,7 +37,11 @@ ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "
 def softmax_cross_entropy_steps(o, y, reduction):
     """softmax_cross_entropy of every step at once: o (T, ..., C), y (T, ...) class
     indices; returns (each step's loss, shape (T,) or (T, ...) for "none"; p)."""
-    nll, p = _softmax_cross_entropy(o, y, "none")   # noqa: F821 (pasted beside it)
+    if y.dtype.kind in "iu":    # class indices: as one batch of rows (T*B, C)
+        nll, p = _softmax_cross_entropy(o.reshape(-1, o.shape[-1]), y.reshape(-1), "none")  # noqa: F821
+        nll, p = nll.reshape(y.shape), p.reshape(o.shape)
+    else:
+        nll, p = _softmax_cross_entropy(o, y, "none")   # noqa: F821 (pasted beside it)
     if reduction == "none":
         return nll, p
     nll = nll.reshape(len(nll), -1)

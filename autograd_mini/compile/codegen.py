@@ -70,6 +70,11 @@ class Names:
         return name
 
 
+# Rules whose forward is one NumPy function that can write into a given array (out=).
+UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+          "neg": "np.negative", "exp": "np.exp", "log": "np.log", "tanh": "np.tanh",
+          "matmul": "np.matmul"}
+
 _SHORT = {"matmul": "mm", "matvec": "mv", "vecmat": "vm", "add": "add", "sub": "sub",
           "mul": "mul", "div": "div", "softmax_cross_entropy": "L", "getitem": "sel",
           "transpose": "tr", "concat": "cat", "stack": "stk", "reshape": "rs"}
@@ -126,7 +131,7 @@ def render(text, names, shapes=(), raw=()):
 
 
 def uses(text, name):
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+    return re.search(rf"(?<![.\w]){re.escape(name)}\b", text) is not None
 
 
 def literal(a):
@@ -160,8 +165,10 @@ class Gen:
                         self.where[o] = (loop, j, k, slot)
         self.vname, self.bufname, self.consts = {}, {}, {}
         self.program_lines, self.fwd, self.bwd = [], [], []
-        self.gname, self.gzero, self.locals = {}, [], set()
+        self.gname, self.gbase, self.locals = {}, {}, set()
+        self.gzero = []          # (buffer, rows) the backward zeroes first: set by backward.py
         self.sym = {}
+        self.allocated = set()
         for loop in loops:
             if loop.n not in self.sym.values():
                 self.sym[loop.id] = "T" if not self.sym else f"T{len(self.sym) + 1}"
@@ -263,7 +270,7 @@ class Gen:
         c = self.num(c0, loop)
         if aff.b == -1:
             return f"{c} - t"
-        return f"t + {c}" if c0 > 0 else f"t - {-c0}"
+        return f"{tb} + {c}" if c0 > 0 else f"{tb} - {-c0}"
 
     def aff_slice(self, aff, loop, shift=0):
         a = aff.a - aff.b * shift
@@ -379,6 +386,17 @@ class Gen:
         if "index" in params:
             params["index_raw"] = self.pshow(op.params[op.rule.params.index("index")],
                                              None, None, True)
+        outs = [self.value_name(o) for o in op.outs]
+        axis = dict(zip(op.rule.params, op.params)).get("axis")
+        if steps is not None and axis == 0:     # the rows are already in place: a view
+            loop = self.where[op.ins[0]][0]
+            shape = tuple(self.vals[op.ins[0]].shape)
+            rows = f"{self.n_text(loop)} * {shape[0]}" if shape[0] != 1 else self.n_text(loop)
+            text = steps if op.rule.name == "stack" else \
+                f"{steps}.reshape({', '.join([rows] + [str(n) for n in shape[1:]])})"
+            self.fwd.append(f"{outs[0]} = {text}   # {op.rule.name} of every step: "
+                            "the buffer's rows, no copy")
+            return
         if steps is not None:
             names = {op.rule.inputs[0]: steps}
         else:
@@ -406,6 +424,7 @@ class Gen:
         pl = self.plans[loop.id]
         body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
         self.fwd.append(f"# loop {loop.id}: {self.n_text(loop)} steps of {loop.P} ops")
+        self.share_stacked(loop, body)
         for j in range(loop.P):
             if pl.place[j] == "inv":
                 self.step_line(loop, j, body[j], "inv", self.fwd)
@@ -438,8 +457,35 @@ class Gen:
                                 f"{self.cref(loop, loop.ins[j][m], 'stack')}.sum(axis=0)"
                                 f"   # add over all steps: a running sum")
 
+    def share_stacked(self, loop, body):
+        """An elementwise op on all steps at once (``x(t) U^T + b``) writes into the buffer
+        of an input that it alone reads and no gradient formula names: one buffer less."""
+        pl = self.plans[loop.id]
+        for j in range(loop.P):
+            op = body[j]
+            if pl.place[j] not in ("pre", "post") or op.rule.name not in batch.ELEMENTWISE \
+                    or op.rule.name not in UFUNCS or len(op.outs) != 1 \
+                    or "out" in op.rule.saves:
+                continue
+            for m, c in enumerate(loop.ins[j]):
+                if c[0] != "L" or c[2] != 0:
+                    continue
+                i, made = c[1], body[c[1]]
+                a, b = self.vals[made.outs[0]], self.vals[op.outs[0]]
+                if pl.place[i] in ("pre", "post") and (pl.place[i], pl.place[j]) != \
+                        ("post", "pre") and pl.readers[i] == [(j, c)] \
+                        and i not in pl.external and len(made.outs) == 1 \
+                        and "out" not in made.rule.saves \
+                        and op.rule.inputs[m] not in op.rule.saves \
+                        and a.shape == b.shape and a.dtype == b.dtype \
+                        and not self.is_view(made) and made.rule.name in UFUNCS:
+                    self.bufname[(loop.id, j, 0)] = self.loop_name(loop, i, 0)
+                    break
+
     def alloc(self, loop, j, slot, grad=False):
         """Make sure the buffer of loop value (j, slot) (or of its gradient) exists."""
+        if grad and slot == 0:
+            j = self.plans[loop.id].gsource(j)
         name = self.loop_name(loop, j, slot)
         key = ("g" if grad else "f", loop.id, j, slot)
         if key in self.bufname:
@@ -448,8 +494,11 @@ class Gen:
         val = self.vals[op.outs[slot]]
         if grad:
             name = self.names.make("d" + name)
-            self.gzero.append(name)
+            self.gbase[name] = loop.base
         self.bufname[key] = name
+        if name in self.allocated:      # shared with another value (share_stacked)
+            return name
+        self.allocated.add(name)
         shape = self.stacked_shape(loop, val.shape, loop.base)
         self.program_lines.append(f"{name} = np.zeros({shape}, np.{val.dtype.name})")
         return name
@@ -478,8 +527,37 @@ class Gen:
                 outs.append(f"{self.alloc(loop, j, slot)}[t]")
             else:
                 outs.append(self.loop_name(loop, j, slot))
+        func = UFUNCS.get(op.rule.name)
+        if func and mode == "step" and len(outs) == 1:
+            args = ", ".join(names[n] for n in op.rule.inputs)
+            if pl.stacked[(j, 0)]:      # straight into the row: no temporary, no copy
+                lines.append(f"{func}({args}, out={outs[0]})   # {op.rule.name}")
+                return
+            temp = self.dying_temp(loop, j, op)
+            if temp is not None:        # into a temporary of this step read only here
+                lines.append(f"{outs[0]} = {func}({args}, out={temp})   # {op.rule.name}")
+                return
         lines.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params)}"
                      f"   # {op.rule.name}")
+
+    def dying_temp(self, loop, j, op):
+        """The name of a step temporary that op j (elementwise) may overwrite: made fresh
+        by an op of this step, read by op j alone, kept for no gradient formula."""
+        if op.rule.name not in batch.ELEMENTWISE:
+            return None
+        pl, vals = self.plans[loop.id], self.vals
+        out = vals[op.outs[0]]
+        for c in loop.ins[j]:
+            if c[0] != "L" or c[2] != 0:
+                continue
+            i = c[1]
+            made = self.prog.ops[loop.op(i, loop.n - 1)]
+            v = vals[made.outs[0]]
+            if pl.place[i] == "loop" and not pl.stacked[(i, 0)] and i not in pl.external \
+                    and pl.readers[i] == [(j, c)] and made.rule.name in UFUNCS \
+                    and v.shape == out.shape and v.dtype == out.dtype:
+                return self.loop_name(loop, i, 0)
+        return None
 
     def stacked_line(self, loop, j, op):
         if self.is_view(op):
@@ -491,6 +569,12 @@ class Gen:
                                   "stack")
         outs = [f"{self.alloc(loop, j, slot)}[{loop.base}:]" for slot in range(len(op.outs))]
         when = "before" if pl.place[j] == "pre" else "after"
+        func = UFUNCS.get(op.rule.name)
+        if func and len(outs) == 1 and form.forward == batch.FORWARD[op.rule.name]:
+            args = ", ".join(names[n] for n in op.rule.inputs)
+            self.fwd.append(f"{func}({args}, out={outs[0]})   # {op.rule.name}, every step "
+                            f"at once ({when} the loop)")
+            return
         self.fwd.append(f"{', '.join(outs)} = {self.op_text(op.rule, names, params, form)}"
                         f"   # {op.rule.name}, every step at once ({when} the loop)")
 
@@ -535,7 +619,8 @@ class Gen:
         src += [f"        return ({', '.join(outs)},), ({', '.join(saved)}{',' if len(saved) == 1 else ''})"]
         src += ["", f"    def backward({', '.join(['g'] + saved)}):",
                 '        """g: the gradient on the outputs; returns the leaves\' gradients."""']
-        src += [f"        {n}.fill(0)" for n in self.gzero]
+        src += [f"        {n}.fill(0)" if rows is None else f"        {n}[{rows}] = 0"
+                for n, rows in self.gzero]
         src += ["        " + x for x in self.bwd]
         src += ["", "    return forward, backward", ""]
         return "\n".join(src)

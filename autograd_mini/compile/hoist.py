@@ -14,6 +14,8 @@ In the backward pass the same split holds, and a loop op's gradient into an inva
 or hoisted input (dW from ``h(t-1) @ W.T``) is *deferred*: computed after the loop as one
 product of the stacked factors instead of T small ones.
 """
+import numpy as np
+
 from . import batch
 from .reroll import Aff, RefC
 
@@ -30,12 +32,21 @@ class Plan:
         self.loop = loop
         self.place, self.stacked, self.gstacked, self.deferred = {}, {}, {}, {}
         self.reduce = {}        # j -> the position of the input that is summed
+        self.galias = {}        # j -> j': j's gradient *is* j''s (handed on unchanged)
+        self.gpass = set()      # (j', m): the gradient j' hands on to input m: no line
+
+    def gsource(self, j):
+        """The op whose gradient storage op j's gradient is (itself, unless aliased)."""
+        while j in self.galias:
+            j = self.galias[j]
+        return j
 
 
 def plan(prog, loop, external):
     """Place the ops of ``loop``. ``external``: {(j, slot)} read outside the loop."""
     ops, vals = prog.ops, prog.vals
     P = loop.P
+    _fold_invariant(prog, loop, external)
     body = [ops[loop.op(j, loop.n - 1)] for j in range(P)]
     pl = Plan(loop)
     readers = {j: [] for j in range(P)}         # j -> [(reader j', class)]
@@ -83,8 +94,99 @@ def plan(prog, loop, external):
                 and all(pl.place[r] in ("post", "reduce") for r, _ in readers[j]) \
                 and _batchable(prog, loop, j, pl):
             pl.place[j] = "post"
+    pl.readers, pl.external = readers, external
     _storage(prog, loop, pl, body, readers, external)
+    _aliases(prog, loop, pl, body, readers, external)
     return pl
+
+
+def _recurrent(loop):
+    rec = {}
+    for j in range(loop.P):
+        rec[j] = any(c[0] == "C" or (c[0] == "L" and rec[c[1]]) for c in loop.ins[j])
+    return rec
+
+
+def _fold_invariant(prog, loop, external):
+    """``(x(t) U^T + h(t-1) W^T) + b`` -> ``(x(t) U^T + b) + h(t-1) W^T``: an invariant
+    added to a sum of a hoistable and a recurrent term joins the hoistable one, so the bias
+    is added once for all steps, before the loop (the sum is reassociated: the result may
+    differ from eager's in the last bit)."""
+    ops, vals, P = prog.ops, prog.vals, loop.P
+    body = [ops[loop.op(j, loop.n - 1)] for j in range(P)]
+    count = {}
+    for j in range(P):
+        for c in loop.ins[j] + tuple(_param_classes(loop.params[j])):
+            if c[0] in ("L", "C"):
+                count[(c[-2], c[-1])] = count.get((c[-2], c[-1]), 0) + 1
+    rec = _recurrent(loop)
+    for j in range(P):
+        if body[j].rule.name != "add":
+            continue
+        for m in (0, 1):
+            c, e = loop.ins[j][m], loop.ins[j][1 - m]
+            if c[0] != "L" or c[2] != 0 or e[0] != "E":
+                continue
+            i = c[1]
+            inner = body[i]
+            if inner.rule.name != "add" or count.get((i, 0)) != 1 or i in external:
+                continue
+            recs = [x[0] == "C" or (x[0] == "L" and rec[x[1]]) for x in loop.ins[i]]
+            if recs.count(True) != 1:
+                continue
+            r = recs.index(True)
+            out = vals[inner.outs[0]]
+            a, rv, ev = (vals[v] for v in (inner.ins[1 - r], inner.ins[r], body[j].ins[1 - m]))
+            try:
+                shape = np.broadcast_shapes(a.shape, ev.shape)
+            except ValueError:
+                continue
+            if rv.shape != out.shape or shape != out.shape or \
+                    len({a.dtype, rv.dtype, ev.dtype, out.dtype}) != 1:
+                continue
+            for k in range(loop.n):                 # swap r and e in every step
+                op_i, op_j = ops[loop.op(i, k)], ops[loop.op(j, k)]
+                ins_i, ins_j = list(op_i.ins), list(op_j.ins)
+                fl_i, fl_j = list(op_i.flows), list(op_j.flows)
+                ins_i[r], ins_j[1 - m] = ins_j[1 - m], ins_i[r]
+                fl_i[r], fl_j[1 - m] = fl_j[1 - m], fl_i[r]
+                op_i.ins, op_j.ins = tuple(ins_i), tuple(ins_j)
+                vals[op_i.outs[0]].grad = any(f and vals[v].grad for f, v in zip(fl_i, ins_i))
+                fl_j[m] = vals[op_i.outs[0]].grad
+                op_i.flows, op_j.flows = tuple(fl_i), tuple(fl_j)
+            ci, cj = list(loop.ins[i]), list(loop.ins[j])
+            ci[r], cj[1 - m] = cj[1 - m], ci[r]
+            loop.ins[i], loop.ins[j] = tuple(ci), tuple(cj)
+            last = loop.n - 1
+            loop.flows[i], loop.flows[j] = ops[loop.op(i, last)].flows, ops[loop.op(j, last)].flows
+            rec = _recurrent(loop)
+            break
+
+
+def _aliases(prog, loop, pl, body, readers, external):
+    """A gradient handed on unchanged (add: ``dA = g``) into a value that only this op
+    reads *is* this op's gradient: one buffer and no line, where the hand derivation
+    writes ``da = dh * (1 - h**2)`` once and uses it for db, dW and dU alike."""
+    vals = prog.vals
+    for j in range(loop.P - 1, -1, -1):
+        op = body[j]
+        if pl.place[j] in ("inv", "reduce") or op.rule.variadic:
+            continue
+        for m, c in enumerate(loop.ins[j]):
+            if c[0] != "L" or c[2] != 0 or not op.flows[m] or op.rule.vjp(m).expr != "g":
+                continue
+            i = c[1]
+            if pl.place[i] in ("inv", "reduce") or i in external or i in pl.galias \
+                    or readers[i] != [(j, c)] or len(body[i].outs) != 1:
+                continue
+            a, b = vals[body[i].outs[0]], vals[op.outs[0]]
+            if a.shape != b.shape or a.dtype != b.dtype:
+                continue
+            pl.galias[i] = j
+            pl.gpass.add((j, m))
+            if pl.gstacked.get(i) and not pl.gstacked.get(j):
+                pl.gstacked[j] = True
+            pl.deferred.pop((j, m), None)
 
 
 def _param_classes(params):

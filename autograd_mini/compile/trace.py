@@ -168,6 +168,7 @@ class Tracer:
         self.loose = []             # (weakref to a constant Tensor, its value)
         self.args, self.params = [], []
         self.results = []
+        self.arg_arrays = []        # (array, value, the array owning its memory)
 
     # ------------------------------------------------------------------ values
     def new(self, array, kind, src, name=None):
@@ -191,6 +192,7 @@ class Tracer:
         self.made[id(x)] = self.made[id(a)] = self.made[id(shown)] = v
         self.keep += [x, a, shown]
         self.args.append(v)
+        self.arg_arrays.append((a, v, owner(a)))
         return shown
 
     def value(self, t):
@@ -229,6 +231,14 @@ class Tracer:
             if v is not None:
                 return self.view(v, base, a)
             base = base.base
+        # NumPy points a view's base at the array owning the memory, skipping views in
+        # between: an argument that is itself a view (``ids.T.reshape(-1)``) is found by
+        # its memory instead
+        mine = owner(a)
+        for arg, v, own in self.arg_arrays:
+            if own is mine and a.dtype == arg.dtype:
+                if basic_index(arg, a) is not None:
+                    return self.view(v, arg, a)
         if isinstance(a, Traced) or isinstance(a.base, Traced):
             raise TracingError(
                 f"{user_line()}: an array computed from an argument with NumPy inside f "
@@ -338,6 +348,13 @@ class Tracer:
                 need.update(op.ins)
                 need.update(r.v for r in refs(op.params))
         return keep[::-1]
+
+
+def owner(a):
+    """The array that owns ``a``'s memory (``a`` itself if it does)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 def refs(params):
