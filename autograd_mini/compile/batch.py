@@ -103,19 +103,8 @@ def form(prog, loop, j, pl):
         if any(s and len(sh) != len(out) for s, sh in zip(st, shapes)):
             return None
         return Form(FORWARD[name], params)
-    if name == "matmul":
-        A, B = shapes
-        if st[0] and not st[1] and len(A) >= 2 and len(B) == 2:
-            return Form("A @ B", params, folds={1: {"A": (-1, A[-1]), "g": (-1, B[-1])}})
-        return Form("A @ B", params) if len(A) >= 2 and len(B) >= 2 else None
-    if name == "matvec":
-        if st[1] and not st[0] and len(shapes[0]) == 2:
-            return Form("x @ A.mT", params, vjp={0: "g.mT @ x"})
-        return Form("A @ x", params) if not st[1] else None
-    if name == "vecmat":
-        if st[0] and not st[1] and len(shapes[1]) == 2:
-            return Form("x @ B", params, vjp={1: "x.mT @ g"})
-        return Form("x @ B", params) if not st[0] else None
+    if name in ("matmul", "matvec", "vecmat"):
+        return _product_form(name, st, shapes, params)
     if not st[0] and name not in ("getitem", "view", "stack", "concat"):
         return None
     if name == "transpose":
@@ -150,6 +139,22 @@ def form(prog, loop, j, pl):
         return Form("softmax_cross_entropy_steps(o, y, reduction)", params, multi=True,
                     vjp={0: "(p - onehot(y, p)) * per_example_steps(g, reduction, p)"})
     return None
+
+
+def _product_form(name, st, shapes, params):
+    """The Form of a matrix product on stacked operands (``st``: which are stacked)."""
+    if name == "matmul":
+        A, B = shapes
+        if st[0] and not st[1] and len(A) >= 2 and len(B) == 2:
+            return Form("A @ B", params, folds={1: {"A": (-1, A[-1]), "g": (-1, B[-1])}})
+        return Form("A @ B", params) if len(A) >= 2 and len(B) >= 2 else None
+    if name == "matvec":
+        if st[1] and not st[0] and len(shapes[0]) == 2:
+            return Form("x @ A.mT", params, vjp={0: "g.mT @ x"})
+        return Form("A @ x", params) if not st[1] else None
+    if st[0] and not st[1] and len(shapes[1]) == 2:          # vecmat
+        return Form("x @ B", params, vjp={1: "x.mT @ g"})
+    return Form("x @ B", params) if not st[0] else None
 
 
 def _varies(p):
