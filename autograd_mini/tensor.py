@@ -313,7 +313,7 @@ def apply(rule, *inputs, params=()):
     if rule.aux:
         env[rule.aux] = aux
     node = Node(rule, tuple(parents), env or NOTHING, named,
-                tuple(map(_shape_of, arrays)), holds and tuple(holds))
+                tuple(map(_shape_of, arrays)), tuple(holds) if holds else None)
     result = _result(out, node)
     if _tracing.tracer is not None or state.tracer is not None:
         _seen(rule, tensors, params, aux, result)
