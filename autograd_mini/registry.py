@@ -113,6 +113,8 @@ class Rule:
     shape_only: frozenset = field(init=False)   # the inputs whose shape alone is kept
     keeps_values: bool = field(init=False)      # whether a node keeps any array
     kept_inputs: tuple = field(init=False)      # (position, name) of each input kept
+    kept_shapes: tuple = field(init=False)      # (position, name) of each input's shape kept
+    keeps_out: bool = field(init=False)         # whether a node keeps the result ``out``
 
     def __post_init__(self):
         # (the inputs ``aux`` is recomputed from, for gradients of gradients, are kept too)
@@ -121,8 +123,12 @@ class Rule:
         object.__setattr__(self, "saves", frozenset(names))
         object.__setattr__(self, "shape_only", frozenset(
             n for n in names if all(n in f.shape_only for f in formulas_ if n in f.names)))
+        kept = [(k, x) for k, x in enumerate(self.inputs) if x in names and not self.variadic]
         object.__setattr__(self, "kept_inputs", tuple(
-            (k, x) for k, x in enumerate(self.inputs) if x in names and not self.variadic))
+            (k, x) for k, x in kept if x not in self.shape_only))
+        object.__setattr__(self, "kept_shapes", tuple(
+            (k, x) for k, x in kept if x in self.shape_only))
+        object.__setattr__(self, "keeps_out", "out" in names)
         object.__setattr__(self, "keeps_values", bool(names - self.shape_only - set(self.params))
                            or self.aux is not None)
 

@@ -105,7 +105,7 @@ def add_into(sums, key, g, owned):
     prev = sums.get(key)
     if prev is None:
         sums[key] = g
-    elif key in owned and prev.dtype == np.result_type(prev, g):
+    elif key in owned and prev.dtype == g.dtype:
         np.add(prev, g, out=prev)
     else:
         total = sums[key] = prev + g

@@ -283,13 +283,12 @@ def apply(rule: Rule, *inputs: Operand, params: Sequence[Any] = ()) -> Tensor:
 
     A node is recorded when grad mode is on and some input requires grad; it keeps what
     the rule's formulas name, nothing else."""
-    for t in inputs:                # (numbers and arrays become constant tensors)
-        if t.__class__ is not Tensor:
-            tensors = _operands(inputs)
-            break
-    else:
-        tensors = inputs
-    arrays = list(map(_data_of, tensors))
+    parents = []                # per input: the Node that made it, the leaf, or None
+    for t in inputs:
+        if t.__class__ is not Tensor:   # numbers and arrays become constant tensors
+            return apply(rule, *_operands(inputs), params=params)
+        parents.append((t.node or t) if t.requires_grad else None)
+    arrays = list(map(_data_of, inputs))
     try:
         out = rule.forward(arrays, *params) if rule.variadic else rule.forward(*arrays, *params)
     except (ValueError, IndexError, TypeError) as e:
@@ -302,33 +301,34 @@ def apply(rule: Rule, *inputs: Operand, params: Sequence[Any] = ()) -> Tensor:
     if state.anomaly and not np.all(np.isfinite(out)):
         raise AnomalyError(f"{rule.name}{where(state.scope)}: forward produced NaN or Inf "
                            f"from inputs of shapes {[a.shape for a in arrays]}.")
-    parents = [(t.node or t) if t.requires_grad else None for t in tensors]
     if not state.grad_enabled or parents.count(None) == len(parents):
         result = _result(out, None)
-        if _tracing.tracer is not None or state.tracer is not None:
-            _seen(rule, tensors, params, aux, result)
-        return result
+    else:
+        result = _result(out, _record(rule, inputs, arrays, params, parents, out, aux))
+    if _tracing.tracer is not None or state.tracer is not None:
+        _seen(rule, inputs, params, aux, result)
+    return result
+
+
+def _record(rule, tensors, arrays, params, parents, out, aux):
+    """The Node of one op: what its rule's formulas name, and the holds that keep saved
+    user arrays read-only (locks.py)."""
     named = dict(zip(rule.params, params)) if params else NOTHING
-    env, holds = dict(named) if params else {}, []
+    env = dict(named) if params else {}
+    holds = []
+    for k, name in rule.kept_shapes:
+        env[name] = ShapeOf(arrays[k].shape)
     for k, name in rule.kept_inputs:
-        x = arrays[k]
-        if name in rule.shape_only:
-            env[name] = ShapeOf(x.shape)
-        else:
-            env[name] = x
-            held = hold(x, owned=tensors[k]._fresh)
-            if held is not None:
-                holds.append(held)
-    if "out" in rule.saves:
+        x = env[name] = arrays[k]
+        held = hold(x, owned=tensors[k]._fresh)
+        if held is not None:
+            holds.append(held)
+    if rule.keeps_out:
         env["out"] = out
     if rule.aux:
         env[rule.aux] = aux
-    node = Node(rule, tuple(parents), env or NOTHING, named,
-                tuple(map(_shape_of, arrays)), holds and tuple(holds))
-    result = _result(out, node)
-    if _tracing.tracer is not None or state.tracer is not None:
-        _seen(rule, tensors, params, aux, result)
-    return result
+    return Node(rule, tuple(parents), env or NOTHING, named,
+                tuple(map(_shape_of, arrays)), tuple(holds) if holds else None)
 
 
 def _seen(rule, tensors, params, aux, result):
