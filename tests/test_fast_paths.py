@@ -12,7 +12,7 @@ import pytest
 
 from autograd_mini import (Tensor, TargetError, concat, gradcheck, softmax_cross_entropy,
                            stack)
-from autograd_mini.broadcast import unbroadcast
+from autograd_mini.formulas import unbroadcast
 
 ROOT = Path(__file__).resolve().parent.parent
 
