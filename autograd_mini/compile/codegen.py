@@ -11,7 +11,6 @@ text runs with NumPy alone.
 """
 import ast
 import builtins
-import inspect
 import keyword
 import re
 
@@ -24,6 +23,24 @@ from .reroll import Aff, RefC
 from .trace import VIEW, Ref
 
 _HELPERS = None
+_TEXTS = {}
+
+
+def helper_source(f):
+    """The text of helper function ``f``, read from its file (not through inspect, whose
+    linecache would keep every line of the file for the rest of the process)."""
+    text = _TEXTS.get(f)
+    if text is None:
+        code = f.__code__
+        with open(code.co_filename, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()[code.co_firstlineno - 1:]
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        end = 1
+        while end < len(lines) and (not lines[end].strip()
+                                    or len(lines[end]) - len(lines[end].lstrip()) > indent):
+            end += 1
+        text = _TEXTS[f] = "\n".join(lines[:end]).rstrip() + "\n"
+    return text
 
 
 def helpers():
@@ -606,7 +623,7 @@ class Gen:
         src = [f'"""{self.title}"""', "import numpy as np", ""]
         text = "\n".join(self.fwd) + "\n" + bwd_text + "\n" + "\n".join(self.program_lines)
         for name in self.helper_order(text):
-            src += ["", inspect.getsource(helpers()[name]).rstrip(), ""]
+            src += ["", helper_source(helpers()[name]).rstrip(), ""]
         src += ["", "def program(const):",
                 '    """Buffers, allocated once for this signature; returns forward, backward."""']
         counts = {}
@@ -634,6 +651,6 @@ class Gen:
             if n in need:
                 continue
             need.append(n)
-            body = inspect.getsource(table[n])
+            body = helper_source(table[n])
             todo += [m for m in table if m != n and m not in need and uses(body, m)]
         return sorted(need)

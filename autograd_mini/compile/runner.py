@@ -22,6 +22,7 @@ from ..locks import hold
 from ..registry import Formula, Rule
 from ..tape import Node
 from ..tensor import Tensor, _result
+from . import backward as _backward  # noqa: F401 (codegen imports it late, a cycle)
 from . import codegen, hoist, reroll
 from .trace import Tracer, TracingError
 
@@ -92,7 +93,9 @@ class Entry:
     """One signature's program: its generated functions and what it reads each call."""
 
     def __init__(self, prog, source, const):
-        self.prog, self.source, self.consts = prog, source, const
+        # the program (every traced op and value) is not kept: at T = 5000 it is
+        # larger than the buffers; only what each call reads stays
+        self.source, self.consts = source, const
         ns = {}
         exec(compile(source, "<autograd_mini.compile>", "exec"), ns)
         self.forward, self.backward = ns["program"](const)
