@@ -61,6 +61,19 @@ def softmax_cross_entropy_steps(o, y, reduction, out=None):
     return (nll.mean(axis=1) if reduction == "mean" else nll.sum(axis=1)), p
 
 
+def softmax_cross_entropy_grad_steps(p, y, g, reduction, out=None):
+    """(p - onehot(y, p)) * per_example_steps(g, reduction, p), into ``out``: class
+    indices subtract 1 at each row's label instead of making one-hot rows."""
+    out = np.empty_like(p) if out is None else out
+    rows = out.reshape(-1, p.shape[-1]) if out.flags.c_contiguous else None
+    if y.dtype.kind in "iu" and rows is not None:
+        np.copyto(out, p)
+        rows[np.arange(len(rows)), y.reshape(-1)] -= 1
+    else:
+        np.subtract(p, onehot(y, p), out=out)      # noqa: F821 (pasted beside it)
+    return np.multiply(out, per_example_steps(g, reduction, p), out=out)
+
+
 def per_example_steps(g, reduction, p):
     """per_example for every step at once: g holds each step's upstream gradient."""
     if reduction == "none":
@@ -150,7 +163,7 @@ def form(prog, loop, j, pl):
         if not (isinstance(y, RefC) and _class_stacked(y.c, pl)):
             return None
         return Form("softmax_cross_entropy_steps(o, y, reduction)", params, multi=True,
-                    vjp={0: "(p - onehot(y, p)) * per_example_steps(g, reduction, p)"})
+                    vjp={0: "softmax_cross_entropy_grad_steps(p, y, g, reduction)"})
     return None
 
 

@@ -54,6 +54,7 @@ def helpers():
             found[n] = getattr(softmax_rules, n)
         found["softmax_cross_entropy_steps"] = batch.softmax_cross_entropy_steps
         found["per_example_steps"] = batch.per_example_steps
+        found["softmax_cross_entropy_grad_steps"] = batch.softmax_cross_entropy_grad_steps
         _HELPERS = found
     return _HELPERS
 
