@@ -412,10 +412,31 @@ class Backward:
             elif name in rule.params or name not in gen_namespace():
                 return None
         texts = self.env(op, loop, j, "stack")[0]
+        buf = self.local_home(loop, loop.ins[j][m])
+        if buf is not None:     # into the rows of the gradient it multiplies: no buffer
+            lines = in_place(render(factor, texts), f"{buf}[{loop.base}:]")
+            if lines is not None:
+                pre.append(f"# {rule.name}: {factor}, for every step at once, into {buf}'s "
+                           "rows (the loop multiplies them by g in place)")
+                pre += lines
+                return f"{buf}[t]"
         name = gen.names.make(f"{gen.loop_name(loop, j, 0)}_local")
         pre.append(f"# {rule.name}: {factor}, for every step at once")
         pre.append(f"{name} = {render(factor, texts)}")
         return f"{name}[{'t' if loop.base == 0 else f't - {loop.base}'}]"
+
+    def local_home(self, loop, c):
+        """The gradient buffer that input class c's gradient is first assigned into,
+        row t at step t, with nothing written into it before: a local derivative can wait
+        in its rows. None otherwise."""
+        pl = self.gen.plans[loop.id]
+        if c[0] != "L" or c[2] != 0 or pl.place[c[1]] == "inv" or not pl.gstacked[c[1]]:
+            return None
+        v = self.prog.ops[loop.op(c[1], loop.n - 1)].outs[0]
+        buf = self.gen.alloc(loop, c[1], 0, grad=True)
+        if not self.vals[v].grad or buf in self.written or buf in self.carried:
+            return None
+        return buf
 
     def stacked(self, loop, j, op, lines, only=None):
         if self.gen.is_view(op) or not any(op.flows):
@@ -531,10 +552,64 @@ def assign(target, text):
     """``target = text``, written as ``np.multiply(a, b, out=target)`` when ``text`` is one
     product or sum: the result goes straight into the buffer's row, with no temporary."""
     tree = ast.parse(text, mode="eval").body
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) \
+            and tree.func.id in OUT_HELPERS:
+        return f"{text[:-1]}, out={target})"
     if isinstance(tree, ast.BinOp) and type(tree.op) in _UFUNC:
         return f"{_UFUNC[type(tree.op)]}({ast.unparse(tree.left)}, " \
                f"{ast.unparse(tree.right)}, out={target})"
     return f"{target} = {text}"
+
+
+OUT_HELPERS = {"softmax_cross_entropy_grad_steps"}     # pasted helpers taking out=
+
+
+def in_place(text, target):
+    """Lines computing expression ``text`` into ``target`` with ufuncs, each writing
+    into target (``1 - h ** 2``: ``np.square(h, out=d)``, ``np.subtract(1, d, out=d)``),
+    so that no temporary of its size is made; None when both sides of an operation are
+    themselves operations."""
+    tree = ast.parse(text, mode="eval").body
+    lines = []
+
+    def emit(node):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) \
+                and isinstance(node.right, ast.Constant) and node.right.value == 2:
+            if not emit_leaf_or(node.left, lambda a: f"np.square({a}, out={target})"):
+                return False
+            return True
+        if isinstance(node, ast.BinOp) and type(node.op) in _UFUNC \
+                and not isinstance(node.op, ast.MatMult):   # (elementwise only)
+            f = _UFUNC[type(node.op)]
+            left, right = compound(node.left), compound(node.right)
+            if left and right:
+                return False
+            if left or right:
+                if not emit(node.left if left else node.right):
+                    return False
+                a = target if left else ast.unparse(node.left)
+                b = target if right else ast.unparse(node.right)
+                lines.append(f"{f}({a}, {b}, out={target})")
+                return True
+            lines.append(f"{f}({ast.unparse(node.left)}, {ast.unparse(node.right)}, "
+                         f"out={target})")
+            return True
+        return False
+
+    def emit_leaf_or(node, line):
+        if compound(node):
+            if not emit(node):
+                return False
+            lines.append(line(target))
+            return True
+        lines.append(line(ast.unparse(node)))
+        return True
+
+    return lines if emit(tree) else None
+
+
+def compound(node):
+    return isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call))
 
 
 def _ident(text):

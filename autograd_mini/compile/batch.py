@@ -34,18 +34,44 @@ ELEMENTWISE = {"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "
                "relu"}
 
 
-def softmax_cross_entropy_steps(o, y, reduction):
+def softmax_cross_entropy_steps(o, y, reduction, out=None):
     """softmax_cross_entropy of every step at once: o (T, ..., C), y (T, ...) class
-    indices; returns (each step's loss, shape (T,) or (T, ...) for "none"; p)."""
-    if y.dtype.kind in "iu":    # class indices: as one batch of rows (T*B, C)
+    indices; returns (each step's loss, shape (T,) or (T, ...) for "none"; p).
+    ``out``: where p goes (it may be o itself: then o is overwritten, and no temporary
+    of o's size is made)."""
+    if out is not None and y.dtype.kind in "iu" and out.flags.c_contiguous:
+        z = out.reshape(-1, o.shape[-1])             # a view: p is written in place
+        o2 = o.reshape(-1, o.shape[-1])
+        np.subtract(o2, np.maximum.reduce(o2, axis=-1, keepdims=True), out=z)
+        picked = np.take_along_axis(z, y.reshape(-1, 1), axis=-1)[:, 0]
+        np.exp(z, out=z)
+        s = np.add.reduce(z, axis=-1, keepdims=True)
+        np.divide(z, s, out=z)
+        nll, p = (np.log(s[:, 0]) - picked).reshape(y.shape), out
+    elif y.dtype.kind in "iu":    # class indices: as one batch of rows (T*B, C)
         nll, p = _softmax_cross_entropy(o.reshape(-1, o.shape[-1]), y.reshape(-1), "none")  # noqa: F821
         nll, p = nll.reshape(y.shape), p.reshape(o.shape)
     else:
         nll, p = _softmax_cross_entropy(o, y, "none")   # noqa: F821 (pasted beside it)
+    if out is not None and p is not out:
+        out[...] = p
     if reduction == "none":
         return nll, p
     nll = nll.reshape(len(nll), -1)
     return (nll.mean(axis=1) if reduction == "mean" else nll.sum(axis=1)), p
+
+
+def softmax_cross_entropy_grad_steps(p, y, g, reduction, out=None):
+    """(p - onehot(y, p)) * per_example_steps(g, reduction, p), into ``out``: class
+    indices subtract 1 at each row's label instead of making one-hot rows."""
+    out = np.empty_like(p) if out is None else out
+    rows = out.reshape(-1, p.shape[-1]) if out.flags.c_contiguous else None
+    if y.dtype.kind in "iu" and rows is not None:
+        np.copyto(out, p)
+        rows[np.arange(len(rows)), y.reshape(-1)] -= 1
+    else:
+        np.subtract(p, onehot(y, p), out=out)      # noqa: F821 (pasted beside it)
+    return np.multiply(out, per_example_steps(g, reduction, p), out=out)
 
 
 def per_example_steps(g, reduction, p):
@@ -137,7 +163,7 @@ def form(prog, loop, j, pl):
         if not (isinstance(y, RefC) and _class_stacked(y.c, pl)):
             return None
         return Form("softmax_cross_entropy_steps(o, y, reduction)", params, multi=True,
-                    vjp={0: "(p - onehot(y, p)) * per_example_steps(g, reduction, p)"})
+                    vjp={0: "softmax_cross_entropy_grad_steps(p, y, g, reduction)"})
     return None
 
 

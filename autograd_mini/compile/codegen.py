@@ -11,7 +11,6 @@ text runs with NumPy alone.
 """
 import ast
 import builtins
-import inspect
 import keyword
 import re
 
@@ -24,6 +23,24 @@ from .reroll import Aff, RefC
 from .trace import VIEW, Ref
 
 _HELPERS = None
+_TEXTS = {}
+
+
+def helper_source(f):
+    """The text of helper function ``f``, read from its file (not through inspect, whose
+    linecache would keep every line of the file for the rest of the process)."""
+    text = _TEXTS.get(f)
+    if text is None:
+        code = f.__code__
+        with open(code.co_filename, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()[code.co_firstlineno - 1:]
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        end = 1
+        while end < len(lines) and (not lines[end].strip()
+                                    or len(lines[end]) - len(lines[end].lstrip()) > indent):
+            end += 1
+        text = _TEXTS[f] = "\n".join(lines[:end]).rstrip() + "\n"
+    return text
 
 
 def helpers():
@@ -37,6 +54,7 @@ def helpers():
             found[n] = getattr(softmax_rules, n)
         found["softmax_cross_entropy_steps"] = batch.softmax_cross_entropy_steps
         found["per_example_steps"] = batch.per_example_steps
+        found["softmax_cross_entropy_grad_steps"] = batch.softmax_cross_entropy_grad_steps
         _HELPERS = found
     return _HELPERS
 
@@ -167,6 +185,8 @@ class Gen:
         self.program_lines, self.fwd, self.bwd = [], [], []
         self.gname, self.gbase, self.locals = {}, {}, set()
         self.gzero = []          # (buffer, rows) the backward zeroes first: set by backward.py
+        self.own = {}            # (loop id, j, slot) -> its name, where it shares a buffer
+        self.inplace_softmax = set()     # (loop id, j): its logits are in p's buffer
         self.sym = {}
         self.allocated = set()
         for loop in loops:
@@ -425,6 +445,8 @@ class Gen:
         body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
         self.fwd.append(f"# loop {loop.id}: {self.n_text(loop)} steps of {loop.P} ops")
         self.share_stacked(loop, body)
+        self.share_with_step(loop, body)
+        self.share_softmax(loop, body)
         for j in range(loop.P):
             if pl.place[j] == "inv":
                 self.step_line(loop, j, body[j], "inv", self.fwd)
@@ -482,6 +504,62 @@ class Gen:
                     self.bufname[(loop.id, j, 0)] = self.loop_name(loop, i, 0)
                     break
 
+    def share_with_step(self, loop, body):
+        """A value computed for all steps before the loop (``x(t) U^T + b``) and read only
+        by step t's ops before the step writes its own row of a loop buffer of the same
+        shape (``h[t]``) lives in that buffer's rows: row t holds it until step t
+        overwrites it. No gradient formula may name it (it is gone after the loop)."""
+        pl = self.plans[loop.id]
+        for i in range(loop.P):
+            if pl.place[i] != "pre" or len(body[i].outs) != 1 or i in pl.external \
+                    or self.is_view(body[i]) or "out" in body[i].rule.saves \
+                    or not pl.stacked.get((i, 0)):
+                continue
+            readers = pl.readers[i]
+            if not readers or any(c[0] != "L" or c[2] != 0 or pl.place[r] != "loop"
+                                  or self.is_view(body[r]) or body[r].rule.inputs[list(loop.ins[r]).index(c)]
+                                  in body[r].rule.saves for r, c in readers):
+                continue
+            last = max(r for r, _ in readers)
+            val = self.vals[body[i].outs[0]]
+            for k in range(last, loop.P):
+                out = self.vals[body[k].outs[0]]
+                if pl.place[k] == "loop" and pl.stacked.get((k, 0)) \
+                        and len(body[k].outs) == 1 and out.shape == val.shape \
+                        and out.dtype == val.dtype and not self.is_view(body[k]):
+                    old, new = self.loop_name(loop, i, 0), self.loop_name(loop, k, 0)
+                    for key, name in list(self.bufname.items()):
+                        if name == old and key[0] == loop.id:
+                            self.bufname[key] = new
+                    self.fwd.append(f"# {new}[t] holds {old} (every step, computed before "
+                                    f"the loop) until step t writes {new}[t]")
+                    break
+
+    def share_softmax(self, loop, body):
+        """The logits of every step, read by softmax_cross_entropy alone, are computed
+        into p's buffer, and the softmax is taken there in place."""
+        pl = self.plans[loop.id]
+        for j in range(loop.P):
+            if body[j].rule.name != "softmax_cross_entropy" or pl.place[j] != "post" \
+                    or not pl.stacked.get((j, 1)):
+                continue
+            c = loop.ins[j][0]
+            if c[0] != "L" or c[2] != 0:
+                continue
+            i = c[1]
+            form = batch.form(self.prog, loop, j, pl)
+            if pl.place[i] == "post" and pl.readers[i] == [(j, c)] and i not in pl.external \
+                    and len(body[i].outs) == 1 and not self.is_view(body[i]) \
+                    and "out" not in body[i].rule.saves and form is not None \
+                    and not uses(form.vjp.get(0, "o"), "o") \
+                    and self.vals[body[i].outs[0]].dtype == self.vals[body[j].outs[1]].dtype:
+                old, new = self.loop_name(loop, i, 0), self.loop_name(loop, j, 1)
+                for key, name in list(self.bufname.items()):
+                    if name == old and key[0] == loop.id:
+                        self.own[key] = old         # its gradient keeps the name
+                        self.bufname[key] = new
+                self.inplace_softmax.add((loop.id, j))
+
     def alloc(self, loop, j, slot, grad=False):
         """Make sure the buffer of loop value (j, slot) (or of its gradient) exists."""
         if grad and slot == 0:
@@ -493,7 +571,7 @@ class Gen:
         op = self.prog.ops[loop.op(j, loop.n - 1)]
         val = self.vals[op.outs[slot]]
         if grad:
-            name = self.names.make("d" + name)
+            name = self.names.make("d" + self.own.get((loop.id, j, slot), name))
             self.gbase[name] = loop.base
         self.bufname[key] = name
         if name in self.allocated:      # shared with another value (share_stacked)
@@ -569,6 +647,11 @@ class Gen:
                                   "stack")
         outs = [f"{self.alloc(loop, j, slot)}[{loop.base}:]" for slot in range(len(op.outs))]
         when = "before" if pl.place[j] == "pre" else "after"
+        if (loop.id, j) in self.inplace_softmax:
+            text = self.op_text(op.rule, names, params, form)
+            self.fwd.append(f"{outs[0]} = {text[:-1]}, out={outs[1]})[0]   # {op.rule.name}, "
+                            f"every step at once ({when} the loop), p in place of the logits")
+            return
         func = UFUNCS.get(op.rule.name)
         if func and len(outs) == 1 and form.forward == batch.FORWARD[op.rule.name]:
             args = ", ".join(names[n] for n in op.rule.inputs)
@@ -606,7 +689,7 @@ class Gen:
         src = [f'"""{self.title}"""', "import numpy as np", ""]
         text = "\n".join(self.fwd) + "\n" + bwd_text + "\n" + "\n".join(self.program_lines)
         for name in self.helper_order(text):
-            src += ["", inspect.getsource(helpers()[name]).rstrip(), ""]
+            src += ["", helper_source(helpers()[name]).rstrip(), ""]
         src += ["", "def program(const):",
                 '    """Buffers, allocated once for this signature; returns forward, backward."""']
         counts = {}
@@ -634,6 +717,6 @@ class Gen:
             if n in need:
                 continue
             need.append(n)
-            body = inspect.getsource(table[n])
+            body = helper_source(table[n])
             todo += [m for m in table if m != n and m not in need and uses(body, m)]
         return sorted(need)

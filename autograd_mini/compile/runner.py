@@ -22,8 +22,9 @@ from ..locks import hold
 from ..registry import Formula, Rule
 from ..tape import Node
 from ..tensor import Tensor, _result
+from . import backward as _backward  # noqa: F401 (codegen imports it late, a cycle)
 from . import codegen, hoist, reroll
-from .trace import Tracer, TracingError
+from .trace import Tracer, TracingError, refs
 
 R = TypeVar("R")      # what f returns: the loss Tensor, or (loss, Tensors...)
 
@@ -92,7 +93,9 @@ class Entry:
     """One signature's program: its generated functions and what it reads each call."""
 
     def __init__(self, prog, source, const):
-        self.prog, self.source, self.consts = prog, source, const
+        # the program (every traced op and value) is not kept: at T = 5000 it is
+        # larger than the buffers; only what each call reads stays
+        self.source, self.consts = source, const
         ns = {}
         exec(compile(source, "<autograd_mini.compile>", "exec"), ns)
         self.forward, self.backward = ns["program"](const)
@@ -241,31 +244,38 @@ def split_outputs(result):
                     f"it returned {type(result).__name__}")
 
 
+def external_reads(prog, loops):
+    """loop id -> {body position j: {steps k}}: the loop values read outside their loop
+    (by another loop, straight code, or as an output). One pass over the ops."""
+    owner = {}                          # op position -> (loop, j, k)
+    for loop in loops:
+        for k in range(loop.n):
+            for j in range(loop.P):
+                owner[loop.op(j, k)] = (loop, j, k)
+    external = {loop.id: {} for loop in loops}
+    src = [v.src if v.kind == "op" else None for v in prog.vals]
+
+    def read(reader, v):
+        w = owner.get(src[v]) if src[v] is not None else None
+        if w is not None and w[0] is not reader:
+            external[w[0].id].setdefault(w[1], set()).add(w[2])
+
+    for i, op in enumerate(prog.ops):
+        reader = owner.get(i, (None,))[0]
+        for v in op.ins:
+            read(reader, v)
+        if op.params:
+            for r in refs(op.params):
+                read(reader, r.v)
+    for v in prog.outputs:
+        read(None, v)
+    return external
+
+
 def build(prog, title):
     """Re-roll, hoist, generate, and load the program."""
     loops = reroll.find_loops(prog)
-    where = {}
-    for loop in loops:
-        for k in range(loop.n):
-            for j in range(loop.P):
-                for o in prog.ops[loop.op(j, k)].outs:
-                    where[o] = (loop, j, k)
-    external = {loop.id: {} for loop in loops}
-    inside = {}
-    for loop in loops:
-        for k in range(loop.n):
-            for j in range(loop.P):
-                inside[loop.op(j, k)] = loop
-    reads = []
-    for i, op in enumerate(prog.ops):
-        from .trace import refs
-        vs = list(op.ins) + [r.v for r in refs(op.params)]
-        reads += [(inside.get(i), v) for v in vs]
-    reads += [(None, v) for v in prog.outputs]
-    for reader, v in reads:
-        w = where.get(v)
-        if w is not None and w[0] is not reader:
-            external[w[0].id].setdefault(w[1], set()).add(w[2])
+    external = external_reads(prog, loops)
     plans = {loop.id: hoist.plan(prog, loop, external[loop.id]) for loop in loops}
     names = {}
     for v in prog.args:
