@@ -231,6 +231,12 @@ def test_the_commands_run_from_the_installed_wheel_with_no_dot_program(fresh_env
               env=env)
     assert re.search(r"step 20: smoothed loss [0-9.]+ nats", out), out
 
+    # the two commands of compile and forward mode, from the wheel too
+    out = run([command, "derive", "goodfellow", "--steps", "5"], cwd=tmp_path, env=env)
+    assert "for t in range(T" in out and "def backward(" in out
+    out = run([command, "rtrl", "--hidden", "2", "4", "--steps", "5"], cwd=tmp_path, env=env)
+    assert "slope" in out
+
 
 # ----------------------------------------------------------------------- types
 GOOD = '''\
