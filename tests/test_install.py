@@ -245,8 +245,9 @@ from typing import assert_type
 
 import numpy as np
 
-from autograd_mini import (Tensor, concat, gradcheck, jacobian, no_grad, scope,
-                           softmax_cross_entropy, stack)
+from autograd_mini import (Tensor, concat, grad, gradcheck, hvp, jacfwd, jacobian, jvp,
+                           no_grad, scope, softmax_cross_entropy, stack)
+from autograd_mini import compile as compile_
 from autograd_mini.models import check_formula
 from autograd_mini.visualize import draw, gradient_flow
 
@@ -277,6 +278,15 @@ def f(v: Tensor) -> Tensor:
 
 
 assert_type(jacobian(f, np.ones(5)), np.ndarray)
+assert_type(jacfwd(f, np.ones(5)), np.ndarray)
+value, tangent = jvp(f, [np.ones(5)], [np.ones(5)])
+(dW,) = grad((W @ Tensor(np.ones(5))).tanh().sum(), [W], create_graph=True)
+assert_type(dW, Tensor)
+(Hv,) = hvp(lambda w: (w * w).sum(), [np.ones(3)], [np.ones(3)])
+assert_type(Hv, np.ndarray)
+step = compile_(lambda v: f(v).sum())
+assert_type(step(Tensor(np.ones(5))), Tensor)
+assert_type(step.source(), str)
 report = gradcheck(lambda w: (w @ Tensor(np.ones(5))).relu().sum(), [W], mode="projection")
 assert report, str(report)
 print("ran", round(float(loss), 6), flow.steps[:2], dot.source.startswith("digraph"),
