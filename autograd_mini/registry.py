@@ -33,11 +33,10 @@ class Formula:
     the input's position and ``env`` the dict of the node's saved values and parameters.
     """
 
-    __slots__ = ("target", "expr", "names", "shape_only", "helpers", "fn", "_fns", "is_g")
+    __slots__ = ("target", "expr", "names", "shape_only", "helpers", "fn", "_fns")
 
     def __init__(self, target, expr, known):
         self.target, self.expr = target, expr
-        self.is_g = expr.strip() == "g"     # "dx = g" (add): backward hands g on as it is
         try:
             tree = ast.parse(expr, mode="eval")
         except SyntaxError as e:

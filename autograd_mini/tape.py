@@ -28,7 +28,8 @@ class Node:
     ``parents``: per input, the Node that made it, the leaf Tensor itself, or None (the
     input needs no gradient). ``env``: what the rule's formulas name (saved inputs,
     ``out``, the parameters), None once backward has released it. ``params``: the op's
-    parameters by name (axis, index, ...), kept for drawing. ``shapes``: the inputs' shapes, the targets of ``unbroadcast``.
+    parameters by name (axis, index, ...), kept for drawing. ``shapes``: the inputs'
+    shapes, the targets of ``unbroadcast``.
     """
 
     __slots__ = ("rule", "parents", "env", "params", "shapes", "seq", "scope", "name",
@@ -119,7 +120,7 @@ def input_grad(node, k, g):
     rule = node.rule
     formula = rule.vjps[0 if rule.variadic else k]
     try:
-        gk = g if formula.is_g else formula.fn(g, k, node.env)
+        gk = formula.fn(g, k, node.env)
     except Exception as e:
         raise RuleError(f"{rule.name}{where(node.scope)}: the VJP for input {k} "
                         f"({rule.vjp_text(k)}) raised {type(e).__name__}: {e}") from e
