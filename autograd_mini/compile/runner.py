@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import warnings
+import zlib
 from typing import Any, Callable, Generic, TypeVar
 
 import numpy as np
@@ -89,16 +91,30 @@ class Handle:
         return self.grads[i]
 
 
+def load(source):
+    """The generated module's namespace. Its pasted helpers are the library's, compiled
+    once per process and shared by every program (codegen.shared_helpers); only
+    ``program`` is compiled here, at its own line numbers in the text."""
+    head, sep, body = source.partition("\ndef program(const):")
+    start = head.count("\n") + 1
+    ns = dict(codegen.shared_helpers(re.findall(r"^def (\w+)\(", head, re.M)))
+    code = compile("\n" * start + sep.lstrip("\n") + body, "<autograd_mini.compile>", "exec",
+                   optimize=2)
+    exec(code, ns)
+    return ns
+
+
 class Entry:
     """One signature's program: its generated functions and what it reads each call."""
 
     def __init__(self, prog, source, const):
         # the program (every traced op and value) is not kept: at T = 5000 it is
         # larger than the buffers; only what each call reads stays
-        self.source, self.consts = source, const
-        ns = {}
-        exec(compile(source, "<autograd_mini.compile>", "exec"), ns)
-        self.forward, self.backward = ns["program"](const)
+        # the text is kept compressed (step.source() is rare; a tiny program's text
+        # outweighs its buffers), and compiled without docstrings (optimize=2: the
+        # pasted helpers' docstrings are for the reader of the text, not the run)
+        self.packed, self.consts = zlib.compress(source.encode()), const
+        self.forward, self.backward = load(source)["program"](const)
         vals = prog.vals
         self.params = [vals[v].src for v in prog.params]
         self.states = [vals[v].src for v in prog.states]
@@ -171,7 +187,7 @@ class Compiled(Generic[R]):
         """The generated source of the last signature called (forward and backward)."""
         if self.last is None:
             raise RuntimeError("source(): nothing traced yet; call the compiled function once")
-        return self.last.source
+        return zlib.decompress(self.last.packed).decode()
 
     def trace(self, skel, sig, leaves, names):
         for x in leaves:
