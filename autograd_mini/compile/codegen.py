@@ -636,6 +636,12 @@ class Gen:
                     if name == old and key[0] == loop.id:
                         self.own[key] = old         # its gradient keeps the name
                         self.bufname[key] = new
+                # and their gradient, which only the loss's formula writes (first, all
+                # steps at once) and which reads p only there, goes into p's buffer too
+                # (a second backward runs the forward again: runner.Handle)
+                self.bufname[("g", loop.id, pl.gsource(i), 0)] = new
+                self.bwd.append(f"# {new}'s rows take the gradient of the logits {old} "
+                                f"(nothing reads {new} after the loss's formula)")
                 self.inplace_softmax.add((loop.id, j))
 
     def alloc(self, loop, j, slot, grad=False):

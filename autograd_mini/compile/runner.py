@@ -74,10 +74,11 @@ def rebuild(skel, leaves):
 class Handle:
     """What the compiled node keeps: the program and this call's saved values."""
 
-    __slots__ = ("entry", "saved", "token", "grads")
+    __slots__ = ("entry", "saved", "token", "grads", "inputs")
 
-    def __init__(self, entry, saved, token):
+    def __init__(self, entry, saved, token, inputs):
         self.entry, self.saved, self.token, self.grads = entry, saved, token, None
+        self.inputs = inputs
 
     def grad(self, g, i):
         if i == 0 or self.grads is None:
@@ -87,6 +88,11 @@ class Handle:
                     "function with the same signature: the program's buffers (allocated once "
                     "per signature) now hold the later call's values. Call backward() before "
                     "calling it again.")
+            if self.grads is not None:
+                # a second backward (retain_graph=True): the first one wrote gradients
+                # into buffers the forward filled (the loss's into p's), so the forward
+                # runs again on the same inputs (parameters are held read-only meanwhile)
+                _, self.saved = self.entry.forward(*self.inputs)
             self.grads = self.entry.backward(np.asarray(g), *self.saved)
         return self.grads[i]
 
@@ -136,7 +142,8 @@ class Entry:
         loss = np.asarray(outs[0])
         if parents and state.grad_enabled:
             holds = tuple(h for h in (hold(p.data, owned=False) for p in parents) if h is not None)
-            node = Node(COMPILED, parents, {"program": Handle(self, saved, self.calls)}, {},
+            handle = Handle(self, saved, self.calls, inputs)
+            node = Node(COMPILED, parents, {"program": handle}, {},
                         tuple(p.shape for p in parents), holds)
             out = _result(loss, node)
         else:
