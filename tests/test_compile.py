@@ -65,6 +65,25 @@ def test_benchmark_rnn_matches_eager_and_traces_once_over_100_calls():
     assert step.traces == 1
 
 
+def test_second_backward_with_retain_graph_gives_the_gradients_again():
+    # the first backward writes the loss's gradient into p's buffer (the softmax of the
+    # forward); a second one must see the forward's values, not the first's gradients
+    f, leaves = rnn()
+    step = am.compile(f)
+    x, y = data(6)
+    step(x, y)                                   # the trace
+    _, want = eager_grads(f, leaves, x, y)
+    for p in leaves:
+        p.grad = None
+    out = step(x, y)
+    out.backward(retain_graph=True)
+    out.backward(retain_graph=True)
+    (out * 3.0).backward()
+    for p, w in zip(leaves, want):
+        err = np.max(np.abs(p.grad - 5 * w)) / np.max(np.abs(5 * w))
+        assert err <= RTOL, (p.name, err)
+
+
 def test_one_more_trace_when_T_or_batch_changes():
     f, leaves = rnn()
     step = am.compile(f)

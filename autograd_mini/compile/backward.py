@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from . import batch
-from .codegen import dummy, render
+from .codegen import dummy, render, unparse
 from .reroll import Aff, RefC
 from .trace import Ref
 
@@ -540,7 +540,7 @@ def split_g(formula):
         return None
     if len(rest) == 1 and isinstance(rest[0], (ast.Name, ast.Constant)):
         return None
-    return ast.unparse(functools.reduce(lambda a, b: ast.BinOp(a, ast.Mult(), b), rest))
+    return unparse(functools.reduce(lambda a, b: ast.BinOp(a, ast.Mult(), b), rest))
 
 
 def gen_namespace():
@@ -556,8 +556,8 @@ def assign(target, text):
             and tree.func.id in OUT_HELPERS:
         return f"{text[:-1]}, out={target})"
     if isinstance(tree, ast.BinOp) and type(tree.op) in _UFUNC:
-        return f"{_UFUNC[type(tree.op)]}({ast.unparse(tree.left)}, " \
-               f"{ast.unparse(tree.right)}, out={target})"
+        return f"{_UFUNC[type(tree.op)]}({unparse(tree.left)}, " \
+               f"{unparse(tree.right)}, out={target})"
     return f"{target} = {text}"
 
 
@@ -587,11 +587,11 @@ def in_place(text, target):
             if left or right:
                 if not emit(node.left if left else node.right):
                     return False
-                a = target if left else ast.unparse(node.left)
-                b = target if right else ast.unparse(node.right)
+                a = target if left else unparse(node.left)
+                b = target if right else unparse(node.right)
                 lines.append(f"{f}({a}, {b}, out={target})")
                 return True
-            lines.append(f"{f}({ast.unparse(node.left)}, {ast.unparse(node.right)}, "
+            lines.append(f"{f}({unparse(node.left)}, {unparse(node.right)}, "
                          f"out={target})")
             return True
         return False
@@ -602,7 +602,7 @@ def in_place(text, target):
                 return False
             lines.append(line(target))
             return True
-        lines.append(line(ast.unparse(node)))
+        lines.append(line(unparse(node)))
         return True
 
     return lines if emit(tree) else None

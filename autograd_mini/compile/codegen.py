@@ -11,8 +11,11 @@ text runs with NumPy alone.
 """
 import ast
 import builtins
+import io
 import keyword
 import re
+import sys
+import tokenize
 
 import numpy as np
 
@@ -41,6 +44,20 @@ def helper_source(f):
             end += 1
         text = _TEXTS[f] = "\n".join(lines[:end]).rstrip() + "\n"
     return text
+
+
+_SHARED = {"np": np}
+
+
+def shared_helpers(names):
+    """{name: function} for the pasted helpers ``names``, each compiled from its pasted
+    text once per process into one namespace (the helpers call each other by name), so
+    that programs share them: a tiny program's code objects would be mostly helpers."""
+    for name in names:
+        if name not in _SHARED:
+            exec(compile(helper_source(helpers()[name]), "<autograd_mini.compile helpers>",
+                         "exec", optimize=2), _SHARED)
+    return {"np": np, **{name: _SHARED[name] for name in names}}
 
 
 def helpers():
@@ -124,28 +141,89 @@ def render(text, names, shapes=(), raw=()):
 
     names: {name: expression text}; shapes: {name: shape text} for ``x.shape``; raw:
     names whose text is only valid inside a subscript (an index), shown as np.s_ elsewhere."""
-    tree = ast.parse(text, mode="eval")
+    return unparse(_Fill(names, shapes, raw).visit(ast.parse(text, mode="eval")))
 
-    class Fill(ast.NodeTransformer):
-        def visit_Attribute(self, node):
-            if node.attr == "shape" and isinstance(node.value, ast.Name) \
-                    and node.value.id in shapes:
-                return ast.parse(shapes[node.value.id], mode="eval").body
-            return self.generic_visit(node)
 
-        def visit_Subscript(self, node):
-            if isinstance(node.slice, ast.Name) and node.slice.id in raw:
-                node.value = self.visit(node.value)
-                node.slice = ast.parse(f"_[{raw[node.slice.id]}]", mode="eval").body.slice
-                return node
-            return self.generic_visit(node)
+_VISIT = {}     # node class -> "visit_" + its name, made once
 
-        def visit_Name(self, node):
-            if node.id in names:
-                return ast.parse(names[node.id], mode="eval").body
+
+def _visitor_name(node):
+    kind = type(node)
+    name = _VISIT.get(kind)
+    if name is None:
+        name = _VISIT[kind] = sys.intern("visit_" + kind.__name__)
+    return name
+
+
+if hasattr(ast, "_Unparser") and hasattr(ast._Unparser, "traverse"):
+    class _Unparser(ast._Unparser):
+        """ast.unparse, dispatching by a name made once per node class: ast's own
+        dispatch makes the string "visit_" + class name per node, and the interpreter's
+        attribute cache keeps those strings (about 6 KB per program at tiny)."""
+
+        def traverse(self, node):
+            if isinstance(node, list):
+                for item in node:
+                    self.traverse(item)
+            else:
+                getattr(self, _visitor_name(node), self.generic_visit)(node)
+
+    def unparse(tree):
+        return _Unparser().visit(tree)
+else:                                   # (another Python's private API: the plain one)
+    unparse = ast.unparse
+
+
+class _Fill(ast.NodeTransformer):
+    """render's rewriting of names, shapes and raw indices."""
+
+    def __init__(self, names, shapes, raw):
+        self.names, self.shapes, self.raw = names, shapes, raw
+
+    def visit(self, node):
+        # (ast's own visit makes the string "visit_" + class name per node and looks it
+        # up; the interpreter's attribute cache keeps those strings: 10 KB at tiny)
+        kind = type(node)
+        if kind is ast.Name:
+            return self.visit_Name(node)
+        if kind is ast.Attribute:
+            return self.visit_Attribute(node)
+        if kind is ast.Subscript:
+            return self.visit_Subscript(node)
+        return self.generic_visit(node)
+
+    def visit_Attribute(self, node):
+        if node.attr == "shape" and isinstance(node.value, ast.Name) \
+                and node.value.id in self.shapes:
+            return ast.parse(self.shapes[node.value.id], mode="eval").body
+        return self.generic_visit(node)
+
+    def visit_Subscript(self, node):
+        if isinstance(node.slice, ast.Name) and node.slice.id in self.raw:
+            node.value = self.visit(node.value)
+            node.slice = ast.parse(f"_[{self.raw[node.slice.id]}]", mode="eval").body.slice
             return node
+        return self.generic_visit(node)
 
-    return ast.unparse(Fill().visit(tree))
+    def visit_Name(self, node):
+        if node.id in self.names:
+            return ast.parse(self.names[node.id], mode="eval").body
+        return node
+
+
+def code_names(text):
+    """The names that code in ``text`` reads: comments, strings (docstrings) and
+    attributes (``np.add.at``) left out, so that a helper is pasted only when a line
+    calls it, not when a comment says "at once" or "tanh"."""
+    names, after_dot = set(), False
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.NAME and not after_dot:
+                names.add(tok.string)
+            after_dot = tok.type == tokenize.OP and tok.string == "."
+    except (tokenize.TokenError, IndentationError):     # (a fragment): every word
+        return set(re.findall(r"\w+", text))
+    return names
 
 
 def uses(text, name):
@@ -558,6 +636,12 @@ class Gen:
                     if name == old and key[0] == loop.id:
                         self.own[key] = old         # its gradient keeps the name
                         self.bufname[key] = new
+                # and their gradient, which only the loss's formula writes (first, all
+                # steps at once) and which reads p only there, goes into p's buffer too
+                # (a second backward runs the forward again: runner.Handle)
+                self.bufname[("g", loop.id, pl.gsource(i), 0)] = new
+                self.bwd.append(f"# {new}'s rows take the gradient of the logits {old} "
+                                f"(nothing reads {new} after the loss's formula)")
                 self.inplace_softmax.add((loop.id, j))
 
     def alloc(self, loop, j, slot, grad=False):
@@ -711,12 +795,12 @@ class Gen:
     def helper_order(self, text):
         """The pasted helpers the text calls, and the ones they call, in a fixed order."""
         table = helpers()
-        need, todo = [], [n for n in table if uses(text, n)]
+        need, todo = [], [n for n in code_names(text) if n in table]
         while todo:
             n = todo.pop()
             if n in need:
                 continue
             need.append(n)
             body = helper_source(table[n])
-            todo += [m for m in table if m != n and m not in need and uses(body, m)]
+            todo += [m for m in code_names(body) if m in table and m != n and m not in need]
         return sorted(need)

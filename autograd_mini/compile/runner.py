@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import warnings
+import zlib
 from typing import Any, Callable, Generic, TypeVar
 
 import numpy as np
@@ -72,10 +74,11 @@ def rebuild(skel, leaves):
 class Handle:
     """What the compiled node keeps: the program and this call's saved values."""
 
-    __slots__ = ("entry", "saved", "token", "grads")
+    __slots__ = ("entry", "saved", "token", "grads", "inputs")
 
-    def __init__(self, entry, saved, token):
+    def __init__(self, entry, saved, token, inputs):
         self.entry, self.saved, self.token, self.grads = entry, saved, token, None
+        self.inputs = inputs
 
     def grad(self, g, i):
         if i == 0 or self.grads is None:
@@ -85,8 +88,26 @@ class Handle:
                     "function with the same signature: the program's buffers (allocated once "
                     "per signature) now hold the later call's values. Call backward() before "
                     "calling it again.")
+            if self.grads is not None:
+                # a second backward (retain_graph=True): the first one wrote gradients
+                # into buffers the forward filled (the loss's into p's), so the forward
+                # runs again on the same inputs (parameters are held read-only meanwhile)
+                _, self.saved = self.entry.forward(*self.inputs)
             self.grads = self.entry.backward(np.asarray(g), *self.saved)
         return self.grads[i]
+
+
+def load(source):
+    """The generated module's namespace. Its pasted helpers are the library's, compiled
+    once per process and shared by every program (codegen.shared_helpers); only
+    ``program`` is compiled here, at its own line numbers in the text."""
+    head, sep, body = source.partition("\ndef program(const):")
+    start = head.count("\n") + 1
+    ns = dict(codegen.shared_helpers(re.findall(r"^def (\w+)\(", head, re.M)))
+    code = compile("\n" * start + sep.lstrip("\n") + body, "<autograd_mini.compile>", "exec",
+                   optimize=2)
+    exec(code, ns)
+    return ns
 
 
 class Entry:
@@ -95,10 +116,11 @@ class Entry:
     def __init__(self, prog, source, const):
         # the program (every traced op and value) is not kept: at T = 5000 it is
         # larger than the buffers; only what each call reads stays
-        self.source, self.consts = source, const
-        ns = {}
-        exec(compile(source, "<autograd_mini.compile>", "exec"), ns)
-        self.forward, self.backward = ns["program"](const)
+        # the text is kept compressed (step.source() is rare; a tiny program's text
+        # outweighs its buffers), and compiled without docstrings (optimize=2: the
+        # pasted helpers' docstrings are for the reader of the text, not the run)
+        self.packed, self.consts = zlib.compress(source.encode()), const
+        self.forward, self.backward = load(source)["program"](const)
         vals = prog.vals
         self.params = [vals[v].src for v in prog.params]
         self.states = [vals[v].src for v in prog.states]
@@ -120,7 +142,8 @@ class Entry:
         loss = np.asarray(outs[0])
         if parents and state.grad_enabled:
             holds = tuple(h for h in (hold(p.data, owned=False) for p in parents) if h is not None)
-            node = Node(COMPILED, parents, {"program": Handle(self, saved, self.calls)}, {},
+            handle = Handle(self, saved, self.calls, inputs)
+            node = Node(COMPILED, parents, {"program": handle}, {},
                         tuple(p.shape for p in parents), holds)
             out = _result(loss, node)
         else:
@@ -171,7 +194,7 @@ class Compiled(Generic[R]):
         """The generated source of the last signature called (forward and backward)."""
         if self.last is None:
             raise RuntimeError("source(): nothing traced yet; call the compiled function once")
-        return self.last.source
+        return zlib.decompress(self.last.packed).decode()
 
     def trace(self, skel, sig, leaves, names):
         for x in leaves:
