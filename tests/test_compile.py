@@ -13,9 +13,9 @@ from autograd_mini.models.goodfellow import GoodfellowRNN
 RTOL = 1e-12
 
 
-def rnn(B=3, D=4, H=5, C=3, seed=0):
+def rnn(B=3, D=4, H=5, C=3, seed=0, scale=0.5):
     rng = np.random.default_rng(seed)
-    P = {n: Tensor(rng.normal(0, 0.5, s), requires_grad=True, name=n) for n, s in
+    P = {n: Tensor(rng.normal(0, scale, s), requires_grad=True, name=n) for n, s in
          (("U", (H, D)), ("W", (H, H)), ("V", (C, H)), ("b", (H,)), ("c", (C,)))}
 
     def f(x, y):
@@ -348,3 +348,74 @@ def test_benchmark_rnn_backward_loop_is_the_hand_derivation():
             and not ln.strip().startswith("#")]
     assert len(code) == 2, code
     assert "* (1 - out**2)" in src and ".fill(0)" not in src
+
+
+# ---------------------------------------------------------------------- blocked backward
+# Steps of at least blocks.MIN_ROW_BYTES run their backward K steps at a time; T below,
+# at and above a multiple of K (one block of 3 steps; a last block of K; of 5).
+
+@pytest.mark.parametrize("T", [3, 16, 37])
+def test_blocked_backward_of_the_benchmark_rnn_matches_eager(T):
+    f, leaves = rnn(B=8, D=6, H=40, C=5, scale=0.1)   # (not chaotic: eager is exact enough)
+    step = am.compile(f)
+    x, y = data(T, B=8, D=6, C=5)
+    check(step, f, leaves, x, y)
+    check(step, f, leaves, *data(T, B=8, D=6, C=5, seed=9))   # the buffers reused
+    assert "in blocks of K steps" in step.source() and step.traces == 1
+
+
+@pytest.mark.parametrize("cell", [LSTM, GRU])
+def test_blocked_backward_of_gated_cells_matches_eager(cell):
+    m = cell.init(D=3, H=40, seed=1)
+    rng = np.random.default_rng(0)
+    Wo = Tensor(rng.normal(size=(40, 2)), requires_grad=True, name="Wo")
+
+    def f(xs, y):
+        loss = 0
+        for t, h in enumerate(m.forward(xs).h):
+            loss = loss + softmax_cross_entropy(h @ Wo, y[t])
+        return loss
+    xs, y = rng.normal(size=(35, 8, 3)), rng.integers(0, 2, size=(35, 8))
+    step = am.compile(f)
+    check(step, f, list(m.parameters().values()) + [Wo], xs, y)
+    assert "in blocks of K steps" in step.source()
+
+
+def test_blocked_backward_with_h_t_minus_2_matches_eager():
+    rng = np.random.default_rng(5)
+    U, W, W2 = (Tensor(rng.normal(0, 0.3, s), requires_grad=True) for s in
+                ((40, 3), (40, 40), (40, 40)))
+
+    def f(x):
+        hs = [Tensor(np.zeros((8, 40)))] * 2
+        for t in range(x.shape[0]):
+            hs.append((x[t] @ U.T + hs[-1] @ W.T + hs[-2] @ W2.T).tanh())
+        return sum(h.sum() for h in hs[2:]) * 0.1
+    step = am.compile(f)
+    for T in (17, 33):          # a last block of 1 step: shorter than the carry of 2
+        check(step, f, [U, W, W2], rng.normal(size=(T, 8, 3)))
+    assert "in blocks of K steps" in step.source()
+
+
+def test_blocked_backward_of_a_bidirectional_rnn_matches_eager():
+    rng = np.random.default_rng(6)
+    Uf, Wf, Ub, Wb = (Tensor(rng.normal(0, 0.3, s), requires_grad=True) for s in
+                      ((40, 3), (40, 40), (40, 3), (40, 40)))
+    V = Tensor(rng.normal(0, 0.3, (2, 80)), requires_grad=True)
+
+    def f(x, y):
+        T, B = x.shape[:2]
+        hf, hb, fs, bs = Tensor(np.zeros((B, 40))), Tensor(np.zeros((B, 40))), [], []
+        for t in range(T):
+            hf = (x[t] @ Uf.T + hf @ Wf.T).tanh()
+            fs.append(hf)
+        for t in reversed(range(T)):
+            hb = (x[t] @ Ub.T + hb @ Wb.T).tanh()
+            bs.append(hb)
+        loss = 0
+        for t in range(T):
+            loss = loss + softmax_cross_entropy(concat([fs[t], bs[T - 1 - t]], axis=1) @ V.T,
+                                                y[t])
+        return loss
+    x, y = rng.normal(size=(21, 8, 3)), rng.integers(0, 2, size=(21, 8))
+    check(am.compile(f), f, [Uf, Wf, Ub, Wb, V], x, y)

@@ -13,13 +13,15 @@ import functools
 import numpy as np
 
 from . import batch
+from .blocks import Block, NoBlock
 from .codegen import dummy, render, unparse
 from .reroll import Aff, RefC
 from .trace import Ref
 
 
 class Backward:
-    def __init__(self, gen):
+    def __init__(self, gen, blocked=()):
+        self.blocked = set(blocked)     # ids of the loops written in blocks (blocks.py)
         self.gen, self.prog, self.vals = gen, gen.prog, gen.vals
         self.gvar = {}              # gradient key -> variable name
         self.temps = set()          # step temporaries assigned so far in this loop body
@@ -33,14 +35,35 @@ class Backward:
         each backward (only the rows before the first step, where carries sum into)."""
         first = buf not in self.written
         self.written.add(buf)
+        if self.gen.block is not None and buf in self.carried:
+            full = False        # a block's rows also take the carry from the block after
         if first and full:
             if buf in self.carried:
                 self.gen.gzero.append((buf, f":{self.gen.gbase[buf]}"))
             lines.append(assign(f"{buf}[{rows}]", text))
             return
         if first:
-            self.gen.gzero.append((buf, None))
+            self.zero(buf)
         lines.append(f"{buf}[{rows}] += {text}")
+
+    def zero(self, buf):
+        """buf is zeroed before its first write: once, or at each block for a block's rows."""
+        block = self.gen.block
+        if block is not None and buf in block.bufs:
+            block.zero.append(buf)
+            if buf in self.carried:
+                self.gen.gzero.append((buf, f":{self.gen.gbase[buf]}"))
+        else:
+            self.gen.gzero.append((buf, None))
+
+    def rows(self, loop, buf, d, mode):
+        """Rows of gradient buffer buf at step t (mode "step") or at every step, d back."""
+        block = self.gen.block
+        if block is not None and block.loop is loop:
+            return block.rows(buf, d, mode)
+        if mode == "step":
+            return "t" if not d else f"t - {d}"
+        return f"{loop.base - d}:{-d if d else ''}"
 
     # ------------------------------------------------------------------ accumulate
     def key(self, v):
@@ -62,6 +85,8 @@ class Backward:
         lines before it, where a first zero goes)."""
         fresh = key not in self.gvar
         name = self.gname(key, wish)
+        if fresh and self.gen.block is not None:    # summed block by block
+            pre = self.gen.block.outer
         if fresh and pre is not None:
             pre.append(f"{name} = np.zeros({shape}, np.{np.dtype(dtype).name})")
             fresh = False
@@ -72,6 +97,8 @@ class Backward:
         key = self.key(v)
         if key[0] == "B" if isinstance(key, tuple) else False:
             _, loop, j, k, slot = key
+            if loop.id in self.blocked:     # a row outside the blocks' rows
+                raise NoBlock(loop.id)
             buf = self.gen.alloc(loop, j, slot, grad=True)
             self.write(buf, self.gen.row(loop, loop.base + k), text, lines)
             return
@@ -217,6 +244,8 @@ class Backward:
 
     def all_steps(self, op, g):
         loop, j, _, slot = self.gen.where[op.ins[0]]
+        if loop.id in self.blocked:
+            raise NoBlock(loop.id)
         buf = self.gen.alloc(loop, j, slot, grad=True)
         axis = dict(zip(op.rule.params, op.params))["axis"]
         if op.rule.name == "stack":
@@ -233,14 +262,40 @@ class Backward:
     def loop(self, loop):
         gen, pl = self.gen, self.gen.plans[loop.id]
         body = [self.prog.ops[loop.op(j, loop.n - 1)] for j in range(loop.P)]
-        lines = self.lines
-        lines.append(f"# loop {loop.id}, backwards")
+        self.lines.append(f"# loop {loop.id}, backwards")
+        block = gen.block = Block(gen, loop) if loop.id in self.blocked else None
+        lines = [] if block else self.lines
         self.carried = set()
         for r in range(loop.P):
             for m, c in enumerate(loop.ins[r]):
                 if c[0] == "C" and body[r].flows[m] and pl.place[r] == "loop" \
                         and self.wants(loop, c):
                     self.carried.add(gen.alloc(loop, c[2], c[3], grad=True))
+        self.after_loop(loop, body, lines, block.outer if block else lines)
+        self.steps(loop, body, lines)
+        for j in range(loop.P - 1, -1, -1):
+            for m in range(len(body[j].ins)):
+                if pl.deferred.get((j, m)):
+                    self.deferred(loop, j, m, body[j], lines)
+        if block:
+            self.before_loop(loop, body, lines)
+            gen.block = None
+            note = " and ".join(sorted(block.bufs)) or "the gradients"
+            self.lines += block.wrap(gen, lines, note, self.carried)
+        for (j, slot, row), c in sorted(loop.init.items(), key=lambda kv: kv[0], reverse=True):
+            key = ("g", loop.id, j, slot)
+            if key in gen.bufname and pl.place[j] != "reduce" and self.wants(loop, c):
+                self.into_class(loop, c, f"{gen.bufname[key]}[{loop.base + row}]", "step",
+                                self.lines)
+        if not block:
+            self.before_loop(loop, body, self.lines)
+        for j in range(loop.P - 1, -1, -1):
+            if pl.place[j] == "inv":
+                self.invariant(loop, j, body[j], self.lines)
+
+    def after_loop(self, loop, body, lines, outer):
+        """The ops run on every step at once after the forward loop (the losses, their sum)."""
+        pl = self.gen.plans[loop.id]
         for j in range(loop.P - 1, -1, -1):
             if pl.place[j] == "reduce":
                 g = self.gvar.get(("I", loop.id, j, 0))
@@ -251,35 +306,35 @@ class Backward:
                 self.into_class(loop, loop.ins[j][m], g, "stack", lines)
                 init = loop.init.get((j, 0, -1))
                 if init is not None and init[0] == "E" and self.vals[init[1]].grad:
-                    self.into(init[1], g, lines)
+                    self.into(init[1], g, outer)
             elif pl.place[j] == "post":
                 self.stacked(loop, j, body[j], lines)
+
+    def before_loop(self, loop, body, lines):
+        """The ops run on every step at once before the forward loop (input projections)."""
+        pl = self.gen.plans[loop.id]
+        for j in range(loop.P - 1, -1, -1):
+            if pl.place[j] == "pre":
+                self.stacked(loop, j, body[j], lines)
+
+    def steps(self, loop, body, lines):
+        """The backward loop over t, and the lines it needs before it (``pre``)."""
+        gen, pl = self.gen, self.gen.plans[loop.id]
         step, pre = [], []
         self.temps = set()
         for j in range(loop.P - 1, -1, -1):
             if pl.place[j] == "loop":
                 self.step(loop, j, body[j], step, pre)
         lines += pre
-        if step:
+        if not step:
+            return
+        if gen.block is not None:
+            lines.append(f"for t in range({gen.block.t1} - 1, {gen.block.t0} - 1, -1):")
+        else:
             n = gen.n_text(loop)
             top = n if loop.base == 1 else f"{n} + {loop.base - 1}"
             lines.append(f"for t in range({top}, {loop.base - 1}, -1):")
-            lines += ["    " + x for x in step]
-        for j in range(loop.P - 1, -1, -1):
-            for m in range(len(body[j].ins)):
-                if pl.deferred.get((j, m)):
-                    self.deferred(loop, j, m, body[j], lines)
-        for (j, slot, row), c in sorted(loop.init.items(), key=lambda kv: kv[0], reverse=True):
-            key = ("g", loop.id, j, slot)
-            if key in gen.bufname and pl.place[j] != "reduce" and self.wants(loop, c):
-                self.into_class(loop, c, f"{gen.bufname[key]}[{loop.base + row}]", "step",
-                                lines)
-        for j in range(loop.P - 1, -1, -1):
-            if pl.place[j] == "pre":
-                self.stacked(loop, j, body[j], lines)
-        for j in range(loop.P - 1, -1, -1):
-            if pl.place[j] == "inv":
-                self.invariant(loop, j, body[j], lines)
+        lines += ["    " + x for x in step]
 
     def wants(self, loop, c):
         return self.vals[self.class_value(loop, c)].grad
@@ -292,7 +347,7 @@ class Backward:
             return self.gvar.get(("I", loop.id, j, 0))
         if pl.gstacked[j]:
             buf = gen.alloc(loop, j, 0, grad=True)
-            return f"{buf}[t]" if mode == "step" else f"{buf}[{loop.base}:]"
+            return f"{buf}[{self.rows(loop, buf, 0, mode)}]"
         name = self.gvar.get(("T", loop.id, j))
         return name if name in self.temps else None
 
@@ -321,10 +376,7 @@ class Backward:
             return
         if pl.gstacked[j] or d:
             buf = gen.alloc(loop, j, slot, grad=True)
-            if mode == "step":
-                rows = "t" if not d else f"t - {d}"
-            else:
-                rows = f"{loop.base - d}:{-d if d else ''}"
+            rows = self.rows(loop, buf, d, mode)
             full = not d and (mode == "stack" or buf not in self.carried)
             self.write(buf, rows, text, lines, full)
             return
@@ -380,10 +432,10 @@ class Backward:
         if not (pl.gstacked.get(pl.gsource(i)) or d) or pl.place[i] == "inv" or slot:
             return False
         buf = gen.alloc(loop, i, slot, grad=True)
-        rows = "t" if not d else f"t - {d}"
+        rows = self.rows(loop, buf, d, "step")
         lines.append(f"# {op.rule.vjp_text(0)}: g into x's block {env[0]['index_raw']}")
         if buf not in self.written:
-            self.gen.gzero.append((buf, None))
+            self.zero(buf)
             self.written.add(buf)
         lines.append(f"{buf}[{rows}][{env[0]['index_raw']}] += {g}")
         return True
@@ -414,16 +466,17 @@ class Backward:
         texts = self.env(op, loop, j, "stack")[0]
         buf = self.local_home(loop, loop.ins[j][m])
         if buf is not None:     # into the rows of the gradient it multiplies: no buffer
-            lines = in_place(render(factor, texts), f"{buf}[{loop.base}:]")
+            lines = in_place(render(factor, texts), f"{buf}[{self.rows(loop, buf, 0, 'stack')}]")
             if lines is not None:
                 pre.append(f"# {rule.name}: {factor}, for every step at once, into {buf}'s "
                            "rows (the loop multiplies them by g in place)")
                 pre += lines
-                return f"{buf}[t]"
+                return f"{buf}[{self.rows(loop, buf, 0, 'step')}]"
         name = gen.names.make(f"{gen.loop_name(loop, j, 0)}_local")
         pre.append(f"# {rule.name}: {factor}, for every step at once")
         pre.append(f"{name} = {render(factor, texts)}")
-        return f"{name}[{'t' if loop.base == 0 else f't - {loop.base}'}]"
+        first = gen.block.t0 if gen.block is not None else loop.base
+        return f"{name}[{'t' if first == 0 else f't - {first}'}]"
 
     def local_home(self, loop, c):
         """The gradient buffer that input class c's gradient is first assigned into,

@@ -11,6 +11,7 @@ text runs with NumPy alone.
 """
 import ast
 import builtins
+import copy
 import io
 import keyword
 import re
@@ -20,6 +21,7 @@ import tokenize
 import numpy as np
 
 from .. import formulas
+from .blocks import NoBlock, eligible
 from ..rules import softmax as softmax_rules
 from . import batch
 from .reroll import Aff, RefC
@@ -103,6 +105,21 @@ class Names:
             name = f"{base}{k}"
         self.taken.add(name)
         return name
+
+
+# What writing the backward changes on a Generator (kept to write it again: blocks.py)
+_BACKWARD_STATE = ("names", "vname", "bufname", "consts", "program_lines", "bwd", "gname",
+                   "gbase", "locals", "gzero", "own", "allocated", "block")
+
+
+def _copy(x):
+    """A copy of a container of the generator's state (the values in it are shared: the
+    constants are found by identity)."""
+    if isinstance(x, Names):
+        y = copy.copy(x)
+        y.taken = set(x.taken)
+        return y
+    return x.copy() if isinstance(x, (dict, list, set)) else x
 
 
 # Rules whose forward is one NumPy function that can write into a given array (out=).
@@ -267,6 +284,7 @@ class Gen:
         self.inplace_softmax = set()     # (loop id, j): its logits are in p's buffer
         self.sym = {}
         self.allocated = set()
+        self.block = None        # the loop whose backward is being written in blocks (blocks.py)
         for loop in loops:
             if loop.n not in self.sym.values():
                 self.sym[loop.id] = "T" if not self.sym else f"T{len(self.sym) + 1}"
@@ -371,6 +389,10 @@ class Gen:
         return f"{tb} + {c}" if c0 > 0 else f"{tb} - {-c0}"
 
     def aff_slice(self, aff, loop, shift=0):
+        if self.block is not None and self.block.loop is loop:
+            if aff.b != 1:
+                raise NoBlock(loop.id)
+            return self.block.stack_slice(aff.a - loop.base - shift)
         a = aff.a - aff.b * shift
         stop = a + aff.b * loop.n
         if aff.b == 1:
@@ -449,11 +471,16 @@ class Gen:
             return name
         if mode == "step":
             return f"{name}[t]" if d == 0 else f"{name}[t - {d}]"
+        if self.block is not None and self.block.loop is loop:
+            return f"{name}[{self.block.rows(None, d, 'stack')}]"
         start = loop.base - d
         return f"{name}[{start}:{-d if d else ''}]"
 
     def stacked_shape(self, loop, shape, rows=None):
-        n = self.n_text(loop) + (f" + {rows}" if rows else "")
+        n = self.n_text(loop)
+        if self.block is not None and self.block.loop is loop:
+            n = self.block.n if rows is None else self.block.K
+        n += f" + {rows}" if rows else ""
         return "(" + ", ".join([n] + [str(s) for s in shape]) + ")"
 
     # ------------------------------------------------------------------ forward
@@ -657,6 +684,8 @@ class Gen:
         if grad:
             name = self.names.make("d" + self.own.get((loop.id, j, slot), name))
             self.gbase[name] = loop.base
+            if self.block is not None and self.block.loop is loop:
+                self.block.bufs.add(name)       # K rows: the block's
         self.bufname[key] = name
         if name in self.allocated:      # shared with another value (share_stacked)
             return name
@@ -763,9 +792,23 @@ class Gen:
             else:
                 self.loop_forward(item)
         outs = [self.sref(v) for v in self.prog.outputs]
-        from .backward import Backward
-        Backward(self).generate(order)
+        self.backward(order)
         return self.assemble(outs)
+
+    def backward(self, order):
+        """The backward half; a loop whose backward cannot run in blocks (NoBlock) is
+        written again in one pass, from the state before the backward began."""
+        from .backward import Backward
+        blocked = {loop.id for loop in self.loops if eligible(self.prog, loop)}
+        saved = {k: _copy(getattr(self, k)) for k in _BACKWARD_STATE}
+        while True:
+            try:
+                Backward(self, blocked).generate(order)
+                return
+            except NoBlock as e:
+                blocked.discard(e.loop_id)
+                for k, value in saved.items():
+                    setattr(self, k, _copy(value))
 
     def assemble(self, outs):
         bwd_text = "\n".join(self.bwd)
