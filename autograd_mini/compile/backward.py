@@ -85,8 +85,14 @@ class Backward:
         lines before it, where a first zero goes)."""
         fresh = key not in self.gvar
         name = self.gname(key, wish)
-        if fresh and self.gen.block is not None:    # summed block by block
-            pre = self.gen.block.outer
+        block = self.gen.block
+        if fresh and block is not None:     # summed block by block, in place
+            block.outer.append(f"{name} = np.zeros({shape}, np.{np.dtype(dtype).name})")
+            block.sums.add(name)
+            fresh = False
+        if block is not None and name in block.sums:
+            lines.append(f"{name} += {text}")
+            return
         if fresh and pre is not None:
             pre.append(f"{name} = np.zeros({shape}, np.{np.dtype(dtype).name})")
             fresh = False

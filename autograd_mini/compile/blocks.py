@@ -15,7 +15,8 @@ the one-pass program; steps of at least ``MIN_ROW_BYTES`` run in blocks of ``K``
 """
 import numpy as np
 
-K = 16                   # steps per block: a medium step (32 x 256 float32) is 32 KiB
+MIN_K = 16               # steps per block at least (a medium step, 32 x 256 float32, is 32 KiB)
+BLOCK_BYTES = 2 ** 17    # or as many as make a buffer's block 128 KiB (fewer blocks, less Python)
 MIN_ROW_BYTES = 2048     # below this a row per step costs less than the blocks' Python
 
 
@@ -31,12 +32,17 @@ class NoBlock(Exception):
 
 def eligible(prog, loop):
     """True when one step of the loop holds a value of at least MIN_ROW_BYTES."""
+    return row_bytes(prog, loop) >= MIN_ROW_BYTES
+
+
+def row_bytes(prog, loop):
+    """The bytes of the biggest value of one step."""
     biggest = 0
     for j in range(loop.P):
         for o in prog.ops[loop.op(j, loop.n - 1)].outs:
             val = prog.vals[o]
             biggest = max(biggest, int(np.prod(val.shape)) * np.dtype(val.dtype).itemsize)
-    return biggest >= MIN_ROW_BYTES
+    return biggest
 
 
 class Block:
@@ -46,10 +52,12 @@ class Block:
         self.loop, self.base = loop, loop.base
         make = gen.names.make
         self.K, self.t0, self.t1, self.n, self.o = (make(x) for x in ("K", "t0", "t1", "n", "o"))
-        gen.program_lines.append(f"{self.K} = {K}   # steps per block of the backward")
+        k = max(MIN_K, BLOCK_BYTES // row_bytes(gen.prog, loop))
+        gen.program_lines.append(f"{self.K} = {k}   # steps per block of the backward")
         self.bufs = set()        # gradient buffers with K rows (rows of the block)
         self.zero = []           # of those, the ones each block zeroes first
         self.outer = []          # lines before the blocks (the sums' zeros)
+        self.sums = set()        # the sums made there: each block adds into them in place
 
     @staticmethod
     def shift(x, d):
