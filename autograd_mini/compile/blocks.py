@@ -15,7 +15,7 @@ the one-pass program; steps of at least ``MIN_ROW_BYTES`` run in blocks of ``K``
 """
 import numpy as np
 
-MIN_K = 16               # steps per block at least (a medium step, 32 x 256 float32, is 32 KiB)
+MIN_K = 24               # steps per block at least (a medium step, 32 x 256 float32, is 32 KiB)
 BLOCK_BYTES = 2 ** 17    # or as many as make a buffer's block 128 KiB (fewer blocks, less Python)
 MIN_ROW_BYTES = 2048     # below this a row per step costs less than the blocks' Python
 
