@@ -313,11 +313,12 @@ print(backward_source)
 # computed outside the loop, each one sum or one matrix product over all the steps at once:
 
 # %%
-for line in backward_source.splitlines():
-    code = line.split("#")[0]
-    if "1 - " in code or "vecmat(" in code or code.lstrip().startswith(
-            ("dU =", "dW =", "dV =", "db =", "dc =")):
-        print(line.strip())
+lines = [line.strip() for line in backward_source.splitlines()]
+for above, line in zip([""] + lines, lines):
+    # tanh's derivative (its formula comment says 1 - out), W^T g, and the parameters' sums
+    if not line.startswith("#") and ("1 - out" in above or "vecmat(" in line
+                                     or line.startswith(("dU =", "dW =", "dV =", "db =", "dc ="))):
+        print(line)
 
 # %% [markdown]
 # And the time it saves, on a longer run (T = 200, H = 32): forward and backward, eager
