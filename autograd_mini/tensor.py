@@ -7,7 +7,6 @@ from collections import namedtuple
 from types import MappingProxyType
 from numbers import Number
 from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence
-from operator import attrgetter
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
@@ -295,7 +294,7 @@ def apply(rule: Rule, *inputs: Operand, params: Sequence[Any] = ()) -> Tensor:
         if t.__class__ is not Tensor:   # numbers and arrays become constant tensors
             return apply(rule, *_operands(inputs), params=params)
         parents.append((t.node or t) if t.requires_grad else None)
-    arrays = list(map(_data_of, inputs))
+    arrays = [t._data for t in inputs]
     try:
         out = rule.forward(arrays, *params) if rule.variadic else rule.forward(*arrays, *params)
     except (ValueError, IndexError, TypeError) as e:
@@ -335,7 +334,7 @@ def _record(rule, tensors, arrays, params, parents, out, aux):
     if rule.aux:
         env[rule.aux] = aux
     return Node(rule, tuple(parents), env or NOTHING, named,
-                tuple(map(_shape_of, arrays)), tuple(holds) if holds else None)
+                tuple([x.shape for x in arrays]), tuple(holds) if holds else None)
 
 
 def _seen(rule, tensors, params, aux, result):
@@ -348,8 +347,6 @@ def _seen(rule, tensors, params, aux, result):
 
 
 NOTHING = MappingProxyType({})      # what a node keeps that saves nothing: one shared, frozen
-# (map with attrgetter runs in C: a comprehension is a Python call of its own on 3.11)
-_data_of, _shape_of = attrgetter("_data"), attrgetter("shape")
 
 
 def _result(data, node):
