@@ -188,7 +188,10 @@ def _broadcasts(shape, to):
 def _tensor_env(node):
     """What the node's formulas name, as Tensors that lead back into the graph (and its
     parameters, as they are)."""
-    rule, env = node.rule, dict(node.params)
+    rule = node.rule
+    if not rule.saves:
+        return node.params          # (add's g, neg's -g: nothing but the parameters)
+    env = dict(node.params)
     for name, parent in zip(rule.inputs, node.parents):
         saved = node.env.get(name)
         if saved is None or isinstance(saved, ShapeOf):
