@@ -89,7 +89,9 @@ def _walk(seeds, wanted, step, retain, recorded):
 
     ``recorded``: the gradients are Tensors whose ops are recorded. A leaf's gradients
     (a weight's, one per time step) are then summed once at the end, by one stack and one
-    sum, instead of T recorded additions that the next backward would walk one by one."""
+    sum, instead of T recorded additions that the next backward would walk one by one;
+    a gradient that a leaf's broadcasting stretched (a bias's, of the batch's shape) is
+    summed there too, in the same sum (``_leaf_total``)."""
     pending = {n: g for n, g in seeds.items() if n.__class__ is Node}
     found = {t: [g] for t, g in seeds.items() if t.__class__ is not Node}
     frontier = [(-n.seq, n) for n in pending]
@@ -119,7 +121,19 @@ def _walk(seeds, wanted, step, retain, recorded):
                 found[parent] = [found[parent][0] + gk] if parent in found else [gk]
         if not retain:
             node.release()
-    return {t: gs[0] if len(gs) == 1 else stack(gs).sum(axis=0) for t, gs in found.items()}
+    return {t: gs[0] if t.__class__ is Node else _leaf_total(gs, t.shape)
+            for t, gs in found.items()}
+
+
+def _leaf_total(gs, shape):
+    """The sum of a leaf's gradients, each of the leaf's shape or one it broadcast to.
+    Stacked, they are summed over the stack's axis and the broadcast axes by one op (a
+    bias's T gradients of shape (B, H): one stack and one sum, not T sums and a stack)."""
+    if len(gs) == 1 and gs[0].shape == shape:
+        return gs[0]
+    if any(g.shape != gs[0].shape for g in gs):
+        gs = [unbroadcast(g, shape) for g in gs]
+    return unbroadcast(stack(gs) if len(gs) > 1 else gs[0], shape)
 
 
 class _OnTensors:
@@ -148,7 +162,10 @@ def _tensor_input_grad(node, k, g, env):
         return None
     gk = gk if isinstance(gk, Tensor) else Tensor(gk)
     if gk.shape != node.shapes[k]:
-        fixed = unbroadcast(gk, node.shapes[k])
+        if node.parents[k].__class__ is not Node and _broadcasts(node.shapes[k], gk.shape):
+            fixed = gk          # a leaf's: summed with its others (_walk's _leaf_total)
+        else:
+            fixed = unbroadcast(gk, node.shapes[k])
         if fixed is None:
             raise ShapeError(f"{rule.name}{where(node.scope)}: the VJP for input {k} "
                              f"({rule.vjp_text(k)}) returned shape {gk.shape} on Tensors, but "
@@ -160,10 +177,21 @@ def _tensor_input_grad(node, k, g, env):
     return gk
 
 
+def _broadcasts(shape, to):
+    """Whether broadcasting makes ``shape`` into ``to`` (so ``unbroadcast`` undoes it)."""
+    try:
+        return np.broadcast_shapes(shape, to) == to
+    except ValueError:
+        return False
+
+
 def _tensor_env(node):
     """What the node's formulas name, as Tensors that lead back into the graph (and its
     parameters, as they are)."""
-    rule, env = node.rule, dict(node.params)
+    rule = node.rule
+    if not rule.saves:
+        return node.params          # (add's g, neg's -g: nothing but the parameters)
+    env = dict(node.params)
     for name, parent in zip(rule.inputs, node.parents):
         saved = node.env.get(name)
         if saved is None or isinstance(saved, ShapeOf):

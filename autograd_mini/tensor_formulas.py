@@ -15,7 +15,7 @@ from .tensor import Tensor, apply
 
 # Helpers made of operators and Tensor methods: the same code serves both namespaces.
 SHARED = ("unbroadcast", "outer", "matvec", "vecmat", "count", "take", "inverse",
-          "per_example", "unreduce")
+          "unreduce")
 
 
 def broadcast_to(g, shape):
@@ -54,10 +54,19 @@ def softmax(x, axis=-1):
 
 
 def onehot(y, p):
-    """The targets as rows like ``p``: constants (labels carry no gradient)."""
-    return formulas.onehot(y, p.data if isinstance(p, Tensor) else p)
+    """The targets as rows like ``p``: a constant Tensor (labels carry no gradient)."""
+    return Tensor(formulas.onehot(y, p.data if isinstance(p, Tensor) else p))
+
+
+def per_example(g, reduction, p):
+    """``formulas.per_example`` on Tensors; an upstream gradient that is a constant (the
+    seed of a loss's gradient) gives a constant, computed on its array."""
+    if isinstance(g, Tensor) and not g.requires_grad:
+        return Tensor(formulas.per_example(g.data, reduction, p))
+    return formulas.per_example(g, reduction, p)
 
 
 TENSOR = {name: formulas.NUMPY[name] for name in SHARED}
 TENSOR.update(broadcast_to=broadcast_to, expand=expand, scatter_add=scatter_add, exp=exp,
-              log=log, tanh=tanh, sigmoid=sigmoid, softmax=softmax, onehot=onehot)
+              log=log, tanh=tanh, sigmoid=sigmoid, softmax=softmax, onehot=onehot,
+              per_example=per_example)
