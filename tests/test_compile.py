@@ -173,15 +173,15 @@ def test_skip_connection_h_t_minus_2_and_truncated_bptt_h0_argument():
     assert step.traces == 1
 
 
-def test_bidirectional_rnn():
-    rng = np.random.default_rng(6)
-    Uf, Wf, Ub, Wb = (Tensor(rng.normal(0, 0.5, s), requires_grad=True) for s in
-                      ((4, 3), (4, 4), (4, 3), (4, 4)))
-    V = Tensor(rng.normal(0, 0.5, (2, 8)), requires_grad=True)
+def bidirectional_rnn(rng, H, scale):
+    """Two tanh RNNs, one forwards and one backwards in time, both read by the output."""
+    Uf, Wf, Ub, Wb = (Tensor(rng.normal(0, scale, s), requires_grad=True) for s in
+                      ((H, 3), (H, H), (H, 3), (H, H)))
+    V = Tensor(rng.normal(0, scale, (2, 2 * H)), requires_grad=True)
 
     def f(x, y):
         T, B = x.shape[:2]
-        hf, hb, fs, bs = Tensor(np.zeros((B, 4))), Tensor(np.zeros((B, 4))), [], []
+        hf, hb, fs, bs = Tensor(np.zeros((B, H))), Tensor(np.zeros((B, H))), [], []
         for t in range(T):
             hf = (x[t] @ Uf.T + hf @ Wf.T).tanh()
             fs.append(hf)
@@ -193,8 +193,14 @@ def test_bidirectional_rnn():
             o = concat([fs[t], bs[T - 1 - t]], axis=1) @ V.T
             loss = loss + softmax_cross_entropy(o, y[t])
         return loss
+    return f, [Uf, Wf, Ub, Wb, V]
+
+
+def test_bidirectional_rnn():
+    rng = np.random.default_rng(6)
+    f, params = bidirectional_rnn(rng, H=4, scale=0.5)
     x, y = rng.normal(size=(7, 2, 3)), rng.integers(0, 2, size=(7, 2))
-    check(am.compile(f), f, [Uf, Wf, Ub, Wb, V], x, y)
+    check(am.compile(f), f, params, x, y)
 
 
 def test_char_rnn_batch():
@@ -399,23 +405,6 @@ def test_blocked_backward_with_h_t_minus_2_matches_eager():
 
 def test_blocked_backward_of_a_bidirectional_rnn_matches_eager():
     rng = np.random.default_rng(6)
-    Uf, Wf, Ub, Wb = (Tensor(rng.normal(0, 0.3, s), requires_grad=True) for s in
-                      ((40, 3), (40, 40), (40, 3), (40, 40)))
-    V = Tensor(rng.normal(0, 0.3, (2, 80)), requires_grad=True)
-
-    def f(x, y):
-        T, B = x.shape[:2]
-        hf, hb, fs, bs = Tensor(np.zeros((B, 40))), Tensor(np.zeros((B, 40))), [], []
-        for t in range(T):
-            hf = (x[t] @ Uf.T + hf @ Wf.T).tanh()
-            fs.append(hf)
-        for t in reversed(range(T)):
-            hb = (x[t] @ Ub.T + hb @ Wb.T).tanh()
-            bs.append(hb)
-        loss = 0
-        for t in range(T):
-            loss = loss + softmax_cross_entropy(concat([fs[t], bs[T - 1 - t]], axis=1) @ V.T,
-                                                y[t])
-        return loss
+    f, params = bidirectional_rnn(rng, H=40, scale=0.3)
     x, y = rng.normal(size=(21, 8, 3)), rng.integers(0, 2, size=(21, 8))
-    check(am.compile(f), f, [Uf, Wf, Ub, Wb, V], x, y)
+    check(am.compile(f), f, params, x, y)
