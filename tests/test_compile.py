@@ -126,20 +126,25 @@ def test_goodfellow_model():
     check(am.compile(f), f, list(model.parameters().values()), x, y)
 
 
-@pytest.mark.parametrize("cell", [LSTM, GRU])
-def test_gated_cells(cell):
-    m = cell.init(D=3, H=4, seed=1)
-    rng = np.random.default_rng(0)
-    Wo = Tensor(rng.normal(size=(4, 2)), requires_grad=True, name="Wo")
+def gated_rnn(cell, H, rng):
+    """An LSTM or GRU with a linear output and softmax cross-entropy at every step."""
+    m = cell.init(D=3, H=H, seed=1)
+    Wo = Tensor(rng.normal(size=(H, 2)), requires_grad=True, name="Wo")
 
     def f(xs, y):
-        run = m.forward(xs)
         loss = 0
-        for t, h in enumerate(run.h):
+        for t, h in enumerate(m.forward(xs).h):
             loss = loss + softmax_cross_entropy(h @ Wo, y[t])
         return loss
+    return f, list(m.parameters().values()) + [Wo]
+
+
+@pytest.mark.parametrize("cell", [LSTM, GRU])
+def test_gated_cells(cell):
+    rng = np.random.default_rng(0)
+    f, params = gated_rnn(cell, 4, rng)
     xs, y = rng.normal(size=(6, 2, 3)), rng.integers(0, 2, size=(6, 2))
-    check(am.compile(f), f, list(m.parameters().values()) + [Wo], xs, y)
+    check(am.compile(f), f, params, xs, y)
 
 
 def test_skip_connection_h_t_minus_2_and_truncated_bptt_h0_argument():
@@ -372,18 +377,11 @@ def test_blocked_backward_of_the_benchmark_rnn_matches_eager(T):
 
 @pytest.mark.parametrize("cell", [LSTM, GRU])
 def test_blocked_backward_of_gated_cells_matches_eager(cell):
-    m = cell.init(D=3, H=40, seed=1)
     rng = np.random.default_rng(0)
-    Wo = Tensor(rng.normal(size=(40, 2)), requires_grad=True, name="Wo")
-
-    def f(xs, y):
-        loss = 0
-        for t, h in enumerate(m.forward(xs).h):
-            loss = loss + softmax_cross_entropy(h @ Wo, y[t])
-        return loss
+    f, params = gated_rnn(cell, 40, rng)
     xs, y = rng.normal(size=(35, 8, 3)), rng.integers(0, 2, size=(35, 8))
     step = am.compile(f)
-    check(step, f, list(m.parameters().values()) + [Wo], xs, y)
+    check(step, f, params, xs, y)
     assert "in blocks of K steps" in step.source()
 
 
