@@ -266,55 +266,40 @@ def view_steps(b):
                  "dE'/dw_t": ("dE'/dw", b.grad("w", of=SIGMOID))})
 
 
-cite(CLAIMS, {
+# A statement's sigmoid reading (its "[sigmoid]" twin) is the same place in the source.
+def with_sigmoid_twins(places):
+    """``places`` with each statement's "[sigmoid]" twin (see claims()) given the same
+    line and LaTeX, where the twin exists."""
+    labels = {c.label for c in CLAIMS}
+    twins = {f"{k} [sigmoid]": v for k, v in places.items() if f"{k} [sigmoid]" in labels}
+    return {**places, **twins}
+
+
+cite(CLAIMS, with_sigmoid_twins({
     'dE/du = sum': (35, r'$\partial E/\partial u = \partial E/\partial u_1 + \partial E/\partial u_0$',
                     r'\partial E/\partial u = \partial E/\partial u_1 + \partial '
                     r'E/\partial u_0'),
-    'dE/du = sum [sigmoid]': (35, r'$\partial E/\partial u = \partial E/\partial u_1 + \partial E/\partial u_0$',
-                              r'\partial E/\partial u = \partial E/\partial u_1 + \partial '
-                              r'E/\partial u_0'),
     'dE/du_1': (37, r'\partial z_1/\partial a_1 * \partial a_1/\partial u_1$',
                 r'\partial E/\partial u_1 = \partial E/\partial o * \partial '
                 r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
                 r'* \partial z_1/\partial a_1 * \partial a_1/\partial u_1'),
-    'dE/du_1 [sigmoid]': (37, r'\partial z_1/\partial a_1 * \partial a_1/\partial u_1$',
-                          r'\partial E/\partial u_1 = \partial E/\partial o * \partial '
-                          r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
-                          r'* \partial z_1/\partial a_1 * \partial a_1/\partial u_1'),
     'dE/du_0': (39, r'\partial z_0/\partial a_0 * \partial a_0/\partial u_0$',
                 r'\partial E/\partial u_0 = \partial E/\partial o * \partial '
                 r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
                 r'* \partial z_1/\partial b_1 * \partial b_1/\partial s_0 * \partial '
                 r's_0/dz_0 * \partial z_0/\partial a_0 * \partial a_0/\partial u_0'),
-    'dE/du_0 [sigmoid]': (39, r'\partial z_0/\partial a_0 * \partial a_0/\partial u_0$',
-                          r'\partial E/\partial u_0 = \partial E/\partial o * \partial '
-                          r'o/\partial q * \partial q/\partial s_1 * \partial s_1/\partial z_1 '
-                          r'* \partial z_1/\partial b_1 * \partial b_1/\partial s_0 * \partial '
-                          r's_0/dz_0 * \partial z_0/\partial a_0 * \partial a_0/\partial u_0'),
     'dE/du (final)': (51, r'(x_1 + w_1 * \partial s_0/\partial z_0 * x_0)',
                       r'\partial E/\partial u = \partial E/\partial o * \partial '
                       r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + w_1 * '
                       r'\partial s_0/\partial z_0 * x_0)'),
-    'dE/du (final) [sigmoid]': (51, r'(x_1 + w_1 * \partial s_0/\partial z_0 * x_0)',
-                                r'\partial E/\partial u = \partial E/\partial o * \partial '
-                                r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + w_1 * '
-                                r'\partial s_0/\partial z_0 * x_0)'),
     'dE/dw (final)': (55, r'(s_0 + w_1 * \partial s_0/\partial z_0 * s_{-1})',
                       r'\partial E/\partial w = \partial E/\partial o * \partial '
                       r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (s_0 + w_1 * '
                       r'\partial s_0/\partial z_0 * s_{-1})'),
-    'dE/dw (final) [sigmoid]': (55, r'(s_0 + w_1 * \partial s_0/\partial z_0 * s_{-1})',
-                                r'\partial E/\partial w = \partial E/\partial o * \partial '
-                                r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (s_0 + w_1 * '
-                                r'\partial s_0/\partial z_0 * s_{-1})'),
     'w1 not in it?': (57, r'My gut says w1 should not be in here',
                       r'\partial E/\partial u = \partial E/\partial o * \partial '
                       r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + \partial '
                       r's_0/\partial z_0 * x_0)'),
-    'w1 not in it? [sigmoid]': (57, r'My gut says w1 should not be in here',
-                                r'\partial E/\partial u = \partial E/\partial o * \partial '
-                                r'o/\partial q * v_1 * \partial s_1/\partial z_1 * (x_1 + \partial '
-                                r's_0/\partial z_0 * x_0)'),
     'dL/du (answer)': (147, r'\dfrac{\partial{L}}{\partial{u}}=\sum_t \dfrac{\partial{L}}{\partial{u_t}}',
                        r'\dfrac{\partial{L}}{\partial{u}}=\sum_t '
                        r'\dfrac{\partial{L}}{\partial{u_t}} = \dfrac{\partial L}{\partial '
@@ -322,13 +307,6 @@ cite(CLAIMS, {
                        r'u_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
                        r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
                        r's_0}{\partial u_0}'),
-    'dL/du (answer) [sigmoid]': (147, r'\dfrac{\partial{L}}{\partial{u}}=\sum_t \dfrac{\partial{L}}{\partial{u_t}}',
-                                 r'\dfrac{\partial{L}}{\partial{u}}=\sum_t '
-                                 r'\dfrac{\partial{L}}{\partial{u_t}} = \dfrac{\partial L}{\partial '
-                                 r'o} \dfrac{\partial o}{\partial s_1} \dfrac{\partial s_1}{\partial '
-                                 r'u_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
-                                 r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
-                                 r's_0}{\partial u_0}'),
     'dL/dw (answer)': (155, r'\dfrac{\partial{L}}{\partial{w}}=\sum_t \dfrac{\partial{L}}{\partial{w_t}}',
                        r'\dfrac{\partial{L}}{\partial{w}}=\sum_t '
                        r'\dfrac{\partial{L}}{\partial{w_t}} = \dfrac{\partial L}{\partial '
@@ -336,20 +314,11 @@ cite(CLAIMS, {
                        r'w_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
                        r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
                        r's_0}{\partial w_0}'),
-    'dL/dw (answer) [sigmoid]': (155, r'\dfrac{\partial{L}}{\partial{w}}=\sum_t \dfrac{\partial{L}}{\partial{w_t}}',
-                                 r'\dfrac{\partial{L}}{\partial{w}}=\sum_t '
-                                 r'\dfrac{\partial{L}}{\partial{w_t}} = \dfrac{\partial L}{\partial '
-                                 r'o} \dfrac{\partial o}{\partial s_1} \dfrac{\partial s_1}{\partial '
-                                 r'w_1}+\dfrac{\partial L}{\partial o} \dfrac{\partial o}{\partial '
-                                 r's_1}\dfrac{\partial s_1}{\partial s_0}\dfrac{\partial '
-                                 r's_0}{\partial w_0}'),
     'do/ds1': (158, r'do/ds1=do/dq*dq/ds1',
                r'do/ds_1 = do/dq * dq/ds_1'),
-    'do/ds1 [sigmoid]': (158, r'do/ds1=do/dq*dq/ds1',
-                         r'do/ds_1 = do/dq * dq/ds_1'),
     'ds1/ds0 = w': (158, r'Since s1=ux1+ws0, ds1/ds0=w',
                     r's_1 = u x_1 + w s_0 \implies ds_1/ds_0 = w'),
-})
+}))
 
 SOURCE = Source(
     id="002", title="How to derive BPTT algorithm",
