@@ -94,10 +94,6 @@ class Form:
         self.multi = multi          # forward returns (out, aux)
 
 
-def forward_text(rule):
-    return FORWARD.get(rule.name)
-
-
 def stacked(loop, pl, j, m):
     """Is input m of body op j stacked (a row per step) when hoisted?"""
     c = loop.ins[j][m]

@@ -216,7 +216,7 @@ def _first_good(prog, s, P, n, where):
 
 def _classify(prog, loop, where, quick=False):
     """Fill loop's classes from its steps; False when the steps do not wire alike."""
-    ops, vals = prog.ops, prog.vals
+    vals = prog.vals
     P, n = loop.P, loop.n
     lo, hi = loop.start, loop.start + P * n
     steady = [_step(prog, loop, j, n - 1, where, lo, hi) for j in range(P)]

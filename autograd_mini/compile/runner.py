@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-import warnings
 import zlib
 from typing import Any, Callable, Generic, TypeVar
 

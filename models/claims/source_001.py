@@ -399,7 +399,7 @@ def claim_67(P, ordered=False):
     """(66)-(67) for W, (69) for U: sum_k dL_t/ds_t W^{t-k} (prod_{i=k}^t ds_i/dz_i) dz_k/dP;
     ``ordered=True`` is the corrected form (the factors in the order of (58))."""
     def f(b, t):
-        W, D = b.v("W"), b.v("W").shape[0]
+        W = b.v("W")
         total = 0
         for k in range(1, t + 1):
             if ordered:
@@ -420,7 +420,7 @@ def claim_72(P):
     def f(b, t):
         total = 0
         for s in range(1, b.T + 1):
-            W, D = b.v("W"), b.v("W").shape[0]
+            W = b.v("W")
             dL_ds = claim_56(b, s)
             for k in range(1, s + 1):
                 factors = [("dL_t/ds_t (56)", dL_ds),

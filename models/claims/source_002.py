@@ -189,11 +189,6 @@ def ds1_ds0(b, t):
                             b.v("s(0)"))
 
 
-def dE_dq_softmax(b, t):
-    """The usual softmax cross-entropy gradient o - y, with the one class."""
-    return float(b.v("o")[0]) - float(b.case.y)
-
-
 def grad(P, loss):
     return lambda b, t: b.grad(P, of=loss)
 

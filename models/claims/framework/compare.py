@@ -156,18 +156,3 @@ def side_by_side(blocks, gap=4):
     return "\n".join(lines)
 
 
-def compare_table(source, case=None, t=None, claims=None):
-    """compare() as one line per claim: the entry where formula and autodiff differ most
-    (the first entry when they agree), and the relative differences."""
-    lines = [f"{'claim':<26} {'t':>3}  {'formula':>12} {'autodiff':>12} {'finite diff':>12}"
-             f"  {'formula-auto':>12} {'auto-fd':>9}"]
-    for r in compare(source, case, t, claims):
-        a, n = r.autodiff.ravel(), r.numeric.ravel()
-        m = None if r.manual is None or r.manual.shape != r.autodiff.shape else r.manual.ravel()
-        k = int(np.argmax(np.abs(m - a))) if m is not None and a.size else 0
-        mv = r.manual_vs_autodiff
-        lines.append(f"{r.label[:26]:<26} {'' if r.t is None else r.t:>3}  "
-                     f"{'-' if m is None else f'{m[k]:12.6g}':>12} {a[k]:12.6g} {n[k]:12.6g}  "
-                     f"{'-' if mv is None else f'{mv:.1e}':>12} "
-                     f"{r.autodiff_vs_numeric:9.1e}" + (f"  {r.note[:60]}" if r.note else ""))
-    return "\n".join(lines)
